@@ -1,0 +1,101 @@
+"""Configuration and limits in one place: environment settings with safe defaults.
+
+Every limit the server enforces lives here so that the client-side limits
+(docs/PROTOCOL.md) and the server's schemas come from one set of numbers.
+"""
+
+import math
+import os
+from dataclasses import dataclass, field, fields
+
+MAX_PLAINTEXT_BYTES = 4096
+GCM_TAG_BYTES = 16
+IV_BYTES = 12
+MAX_NAME_BYTES = 32 * 4  # 32 code points of at most 4 UTF-8 bytes each
+MAX_MEMBERS_PER_ROOM = 50
+HARD_MAX_TTL_SECONDS = 72 * 3600
+EXTEND_CHOICES = (300, 1800)
+PIN_MAX_FAILURES = 3
+PIN_WINDOW_SECONDS = 600
+KEY_REQUEST_TIMEOUT_SECONDS = 2.0
+
+
+def b64u_length(byte_count):
+    """Length of unpadded base64url text for `byte_count` bytes."""
+    return math.ceil(byte_count * 4 / 3)
+
+
+ID_CHARS = b64u_length(16)                       # room and member IDs, link secret
+PUBLIC_KEY_CHARS = b64u_length(65)               # uncompressed P-256 point
+SIGNATURE_CHARS = b64u_length(64)                # P-256 r||s
+MAC_CHARS = b64u_length(32)                      # HMAC-SHA256
+IV_CHARS = b64u_length(IV_BYTES)
+WRAPPED_KEY_CHARS = b64u_length(40)              # AES-KW of a 32-byte key
+MAX_CIPHERTEXT_CHARS = b64u_length(MAX_PLAINTEXT_BYTES + GCM_TAG_BYTES)
+MIN_CIPHERTEXT_CHARS = b64u_length(1 + GCM_TAG_BYTES)
+MAX_ENC_NAME_CHARS = b64u_length(IV_BYTES + MAX_NAME_BYTES + GCM_TAG_BYTES)
+MIN_ENC_NAME_CHARS = b64u_length(IV_BYTES + 1 + GCM_TAG_BYTES)
+
+# The biggest legal frame is a key delivery to a full room; Engine.IO refuses
+# anything larger before it is parsed (the default 1 MB would let one client
+# make the server buffer far more than any legal event needs).
+_KEY_BLOB_BYTES = 2 * ID_CHARS + WRAPPED_KEY_CHARS + SIGNATURE_CHARS + 80
+MAX_FRAME_BYTES = 1024 * math.ceil((MAX_MEMBERS_PER_ROOM * _KEY_BLOB_BYTES + 1024) / 1024)
+
+
+def _env_int(name, default):
+    """Read an integer setting from the environment."""
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@dataclass
+class Config:
+    """Settings for one app; `from_env` reads them, tests override fields."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    async_mode: str = "eventlet"
+    min_ttl_seconds: int = 30
+    max_ttl_seconds: int = HARD_MAX_TTL_SECONDS
+    trusted_proxies: int = 0
+    max_rooms: int = 20000
+    max_connections: int = 12000
+    max_members_per_room: int = MAX_MEMBERS_PER_ROOM
+    # Per-member message bucket: a fast typist passes, a flood does not.
+    message_rate_per_second: float = 2.0
+    message_burst: int = 10
+    # Per client address, per minute.
+    room_creations_per_minute: int = 10
+    connections_per_minute: int = 60
+    pin_attempts_per_minute: int = 10
+    allowed_origins: tuple = field(default_factory=tuple)
+
+    @classmethod
+    def from_env(cls):
+        """Build a Config from BURNCHAT_* / PORT / HOST environment variables."""
+        origins = os.environ.get("BURNCHAT_ALLOWED_ORIGINS", "")
+        return cls(
+            host=os.environ.get("HOST", cls.host),
+            port=_env_int("PORT", cls.port),
+            async_mode=os.environ.get("BURNCHAT_ASYNC_MODE", cls.async_mode),
+            min_ttl_seconds=_env_int("BURNCHAT_MIN_TTL_SECONDS", cls.min_ttl_seconds),
+            trusted_proxies=_env_int("BURNCHAT_TRUSTED_PROXIES", cls.trusted_proxies),
+            max_rooms=_env_int("BURNCHAT_MAX_ROOMS", cls.max_rooms),
+            max_connections=_env_int("BURNCHAT_MAX_CONNECTIONS", cls.max_connections),
+            room_creations_per_minute=_env_int(
+                "BURNCHAT_ROOMS_PER_MINUTE", cls.room_creations_per_minute),
+            connections_per_minute=_env_int(
+                "BURNCHAT_CONNECTIONS_PER_MINUTE", cls.connections_per_minute),
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        )
+
+    def replace(self, **changes):
+        """A copy with some fields changed (unknown names are an error)."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown config fields: {sorted(unknown)}")
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Config(**values)

@@ -1,0 +1,135 @@
+"""Socket.IO handlers: each parses its payload against its schema, calls the courier, acks.
+
+Every client->server event answers through its acknowledgement with
+`{"ok": true, ...}` or `{"ok": false, "code", "error"}`; a bad payload never
+closes the connection or touches the room. See docs/PROTOCOL.md §7.
+"""
+
+import functools
+import logging
+
+from flask import current_app, request
+from flask_socketio import ConnectionRefusedError
+
+from . import schemas
+from .factory import socketio
+from .rooms import RoomError
+from .security import client_address
+
+log = logging.getLogger("burnchat")
+
+
+def _courier():
+    """The app's courier."""
+    return current_app.extensions["burnchat"]
+
+
+def error_ack(code, message, **extra):
+    """A refusal: a stable code for programs and a sentence for people."""
+    return {"ok": False, "code": code, "error": message, **extra}
+
+
+def handler(event, schema):
+    """Register `fn` for `event`, validating its one payload against `schema`."""
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapped(*args):
+            if len(args) > 1:
+                return error_ack("invalid", "Send exactly one payload object.")
+            try:
+                payload = schemas.parse(schema, args[0] if args else None)
+                result = fn(_courier(), request.sid, payload)
+            except schemas.InvalidPayload as error:
+                return error_ack("invalid", f"Invalid {event} payload: {error}")
+            except RoomError as error:
+                return error_ack(error.code, error.message, **error.extra)
+            except Exception as error:  # one bad event must never hurt the room or process
+                log.error("internal error in %s handler: %s", event, type(error).__name__)
+                return error_ack("internal", "Something went wrong on the server.")
+            return {"ok": True, **(result or {})}
+        socketio.on_event(event, wrapped)
+        return fn
+    return decorator
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """A browser or client opens a socket; refused when the server or its address is over limit."""
+    courier = _courier()
+    address = client_address(request.environ, courier.config.trusted_proxies)
+    try:
+        courier.connect(request.sid, address)
+    except RoomError as error:
+        raise ConnectionRefusedError({"code": error.code, "error": error.message}) from None
+
+
+@socketio.on("disconnect")
+def on_disconnect(reason=None):
+    """A socket closed: its member leaves its room (and the room rekeys)."""
+    _courier().disconnect(request.sid)
+
+
+@socketio.on("*")
+def on_unknown(event, *args):
+    """Any event not in the protocol gets the same kind of refusal as a bad payload."""
+    return error_ack("unknown_event", "That event is not part of the Burn Chat protocol.")
+
+
+@handler("join", schemas.Join)
+def join(courier, sid, payload):
+    """A client joins a room with its announcement; members and admins hear `member_joined`."""
+    return courier.join(sid, payload)
+
+
+@handler("leave", schemas.Empty)
+def leave(courier, sid, payload):
+    """A member leaves; the others hear `member_left` and `rekey`."""
+    courier.leave(sid)
+
+
+@handler("key_held", schemas.KeyHeld)
+def key_held(courier, sid, payload):
+    """A member reports the key epoch it now holds, so the server can plan who serves whom."""
+    courier.key_held(sid, payload.epoch)
+
+
+@handler("key_deliver", schemas.KeyDeliver)
+def key_deliver(courier, sid, payload):
+    """A member answers a `key_request`; each blob goes to its recipient only as `room_key`."""
+    courier.key_deliver(sid, payload)
+
+
+@handler("message", schemas.Envelope)
+def message(courier, sid, payload):
+    """A member sends an encrypted envelope; every other member receives it as `message`."""
+    courier.relay(sid, payload)
+
+
+@handler("admin_auth", schemas.AdminAuth)
+def admin_auth(courier, sid, payload):
+    """The creator (room page or admin page) claims admin rights for this connection with the PIN."""
+    return courier.admin_auth(sid, payload.room, payload.pin)
+
+
+@handler("admin_kick", schemas.AdminKick)
+def admin_kick(courier, sid, payload):
+    """An admin removes a member: it gets `kicked`, the others `member_left` and `rekey`."""
+    courier.kick(sid, payload.member_id)
+
+
+@handler("admin_lock", schemas.AdminLock)
+def admin_lock(courier, sid, payload):
+    """An admin locks or unlocks the room; everyone hears `room_state`."""
+    courier.lock(sid, payload.locked)
+
+
+@handler("admin_extend", schemas.AdminExtend)
+def admin_extend(courier, sid, payload):
+    """An admin adds 5 or 30 minutes; everyone hears `room_state` at once."""
+    return courier.extend(sid, payload.seconds)
+
+
+@handler("admin_burn", schemas.Empty)
+def admin_burn(courier, sid, payload):
+    """An admin burns the room now; everyone hears `destroyed`."""
+    courier.burn_now(sid)

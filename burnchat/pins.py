@@ -1,0 +1,81 @@
+"""Admin PINs: generation, salted hashing, constant-time checks and the lockout rule.
+
+Pure code: no Flask, time comes in as a `now()` function so tests need no sleeps.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections import deque
+
+from .config import PIN_MAX_FAILURES, PIN_WINDOW_SECONDS
+
+# 32 symbols without 0/O and 1/I: 8 of them carry exactly 40 bits.
+PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+PIN_LENGTH = 8
+
+
+def new_pin():
+    """A fresh random PIN, formatted XXXX-XXXX for people to read."""
+    raw = "".join(secrets.choice(PIN_ALPHABET) for _ in range(PIN_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def normalize_pin(text):
+    """Accept a PIN typed with or without the dash, in any case."""
+    return "".join(ch for ch in text.upper() if ch not in "- ")
+
+
+def hash_pin(pin, salt=None):
+    """Salted hash of a PIN; the PIN itself is never stored."""
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(normalize_pin(pin).encode(), salt=salt, n=2**12, r=8, p=1, dklen=32)
+    return salt, digest
+
+
+def pin_matches(pin, salt, digest):
+    """Compare a typed PIN against the stored hash in constant time."""
+    _, candidate = hash_pin(pin, salt)
+    return hmac.compare_digest(candidate, digest)
+
+
+class PinGuard:
+    """Counts wrong PINs per client address: 3 within 10 minutes lock that address out."""
+
+    def __init__(self, now, max_failures=PIN_MAX_FAILURES, window=PIN_WINDOW_SECONDS):
+        self._now = now
+        self._max_failures = max_failures
+        self._window = window
+        self._failures = {}
+
+    def _recent(self, address):
+        """The address's failures still inside the window (older ones are forgotten)."""
+        failures = self._failures.get(address)
+        if failures is None:
+            return deque()
+        cutoff = self._now() - self._window
+        while failures and failures[0] <= cutoff:
+            failures.popleft()
+        if not failures:
+            del self._failures[address]
+        return failures
+
+    def retry_after(self, address):
+        """Seconds until `address` may try again, or 0 when it is not locked out."""
+        failures = self._recent(address)
+        if len(failures) < self._max_failures:
+            return 0
+        return max(1, int(failures[-self._max_failures] + self._window - self._now()) + 1)
+
+    def attempts_left(self, address):
+        """Wrong PINs `address` may still type before it is locked out."""
+        return max(0, self._max_failures - len(self._recent(address)))
+
+    def record_failure(self, address):
+        """Remember one wrong PIN from `address`."""
+        self._recent(address)
+        self._failures.setdefault(address, deque()).append(self._now())
+
+    def clear(self):
+        """Forget every record (the room burned)."""
+        self._failures.clear()

@@ -1,0 +1,123 @@
+"""Rooms and members: the pure rules of who may join, what admins may do, and when a room ends.
+
+No Flask here. Everything a room knows lives on its `Room` object so that burning
+it is one deletion from the store.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+
+from . import pins
+from .config import EXTEND_CHOICES, HARD_MAX_TTL_SECONDS
+from .keyplan import KeyState
+from .limits import TokenBucket
+
+
+class RoomError(Exception):
+    """A refused action, with a stable code and a sentence for people."""
+
+    def __init__(self, code, message, **extra):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+def new_room_id():
+    """128 random bits, URL-safe: unguessable, so knowing a room means having its link."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass
+class Member:
+    """One joined browser (or terminal client): its socket, announcement and key epoch."""
+
+    member_id: str
+    sid: str
+    announcement: dict
+    bucket: TokenBucket
+    held_epoch: int = 0
+
+    def public(self):
+        """The member as other members see it: the opaque announcement plus its epoch."""
+        return {**self.announcement, "held": self.held_epoch}
+
+
+@dataclass
+class Room:
+    """A live room. Times are seconds on the app's clock (`now()`)."""
+
+    room_id: str
+    pin_salt: bytes
+    pin_hash: bytes
+    created_at: float
+    expires_at: float
+    pin_guard: pins.PinGuard
+    locked: bool = False
+    members: dict = field(default_factory=dict)   # member_id -> Member, in join order
+    admin_sids: set = field(default_factory=set)
+    keys: KeyState = field(default_factory=KeyState)
+
+    @property
+    def max_expires_at(self):
+        """No room lives past 72 hours after it was made."""
+        return self.created_at + HARD_MAX_TTL_SECONDS
+
+    def member_by_sid(self, sid):
+        """The member joined on socket `sid`, or None."""
+        return next((m for m in self.members.values() if m.sid == sid), None)
+
+    def add_member(self, member, max_members):
+        """Admit a member, or refuse with a RoomError saying why."""
+        if self.locked:
+            raise RoomError("locked", "This room is locked by its admin.")
+        if len(self.members) >= max_members:
+            raise RoomError("room_full", f"This room is full ({max_members} people).")
+        if member.member_id in self.members:
+            raise RoomError("member_id_taken", "That member ID is already in this room.")
+        self.members[member.member_id] = member
+
+    def remove_member(self, member_id):
+        """Take a member out; the caller starts a new key epoch for those left."""
+        return self.members.pop(member_id, None)
+
+    def extend(self, seconds, now):
+        """Push the burn back by one of the allowed steps, never past the 72-hour cap."""
+        if seconds not in EXTEND_CHOICES:
+            raise RoomError("invalid", "Extend by 5 or 30 minutes.")
+        if self.expires_at >= self.max_expires_at - 1:
+            raise RoomError("max_ttl", "This room already lasts as long as a room can (72 hours).")
+        self.expires_at = min(max(self.expires_at, now) + seconds, self.max_expires_at)
+        return self.expires_at
+
+    def check_pin(self, pin, address):
+        """Verify an admin PIN from `address`, applying the 3-strikes lockout."""
+        wait = self.pin_guard.retry_after(address)
+        if wait:
+            raise RoomError("pin_locked_out",
+                            f"Too many wrong PINs. Try again in {_minutes(wait)}.",
+                            retry_after=wait)
+        if not pins.pin_matches(pin, self.pin_salt, self.pin_hash):
+            self.pin_guard.record_failure(address)
+            left = self.pin_guard.attempts_left(address)
+            if left == 0:
+                wait = self.pin_guard.retry_after(address)
+                raise RoomError("pin_locked_out",
+                                f"Too many wrong PINs. Try again in {_minutes(wait)}.",
+                                retry_after=wait)
+            raise RoomError("bad_pin", f"Wrong PIN - {left} attempt{'s' if left > 1 else ''} left.",
+                            attempts_left=left)
+
+    def wipe(self):
+        """Drop every reference the room holds (members, keys, PIN records)."""
+        self.members.clear()
+        self.admin_sids.clear()
+        self.pin_guard.clear()
+        self.keys = KeyState()
+        self.pin_hash = self.pin_salt = b""
+
+
+def _minutes(seconds):
+    """'N minutes' for a wait, rounded up."""
+    minutes = max(1, -(-int(seconds) // 60))
+    return f"{minutes} minute{'s' if minutes > 1 else ''}"

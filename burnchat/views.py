@@ -1,0 +1,82 @@
+"""HTTP routes: the pages and the room-creation API. Thin: parse, call the courier, render."""
+
+import re
+from datetime import datetime, timezone
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from .rooms import RoomError
+from .schemas import CreateRoom, InvalidPayload, parse
+from .security import client_address
+
+pages = Blueprint("pages", __name__)
+
+ROOM_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+PRESETS = ((300, "5 min"), (900, "15 min"), (3600, "1 h"), (86400, "24 h"))
+STATUS_BY_CODE = {"rate_limited": 429, "busy": 503}
+
+
+def _courier():
+    """The app's courier (its rooms and rules)."""
+    return current_app.extensions["burnchat"]
+
+
+def _live_room(room_id):
+    """The room for a page, or None for a malformed, unknown or burned ID alike."""
+    return _courier().store.get(room_id) if ROOM_ID.match(room_id) else None
+
+
+def not_found():
+    """The one 404 page: it never tells whether a room ever existed."""
+    return render_template("not_found.html"), 404
+
+
+@pages.get("/")
+def home():
+    """The create-a-room page."""
+    config = _courier().config
+    return render_template("home.html", min_ttl=config.min_ttl_seconds,
+                           max_ttl=config.max_ttl_seconds, presets=PRESETS)
+
+
+@pages.post("/api/rooms")
+def create_room():
+    """Create a room: JSON {ttl_seconds} -> 201 {room, url, pin, expires_at}."""
+    courier = _courier()
+    try:
+        payload = parse(CreateRoom, request.get_json(silent=True))
+        room, pin = courier.create_room(payload.ttl_seconds, _address())
+    except InvalidPayload as error:
+        return jsonify(error=f"Send JSON {{\"ttl_seconds\": N}}: {error}"), 400
+    except RoomError as error:
+        return jsonify(error=error.message), STATUS_BY_CODE.get(error.code, 400)
+    expires = datetime.fromtimestamp(room.expires_at, timezone.utc)
+    return jsonify(room=room.room_id, url=f"/r/{room.room_id}", pin=pin,
+                   expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ")), 201
+
+
+@pages.get("/r/<room_id>")
+def room_page(room_id):
+    """The join page of a live room (the link secret stays in the fragment)."""
+    room = _live_room(room_id)
+    if room is None:
+        return not_found()
+    courier = _courier()
+    return render_template("room.html", room_id=room.room_id,
+                           expires_at_ms=int(room.expires_at * 1000),
+                           now_ms=int(courier.now() * 1000), count=len(room.members),
+                           locked=room.locked, max_ttl=courier.config.max_ttl_seconds)
+
+
+@pages.get("/r/<room_id>/admin")
+def admin_page(room_id):
+    """The admin PIN page of a live room."""
+    room = _live_room(room_id)
+    if room is None:
+        return not_found()
+    return render_template("admin.html", room_id=room.room_id)
+
+
+def _address():
+    """The requesting client's address (for rate limits only)."""
+    return client_address(request.environ, _courier().config.trusted_proxies)

@@ -1,0 +1,158 @@
+"""The core flows against a real server process over real sockets."""
+
+import html
+
+import requests
+
+from tests.wire import Peer, b64u
+
+
+def peers_in_room(server, count, ttl=60):
+    """Create a room and join `count` keyed peers; returns (room, peers)."""
+    room = server.create_room(ttl)
+    peers = []
+    for _ in range(count):
+        peer = Peer(server.url)
+        assert peer.join(room["room"])["ok"]
+        peers.append(peer)
+    for peer in peers:
+        peer.wait_keyed()
+    return room, peers
+
+
+def close_all(*peers):
+    for peer in peers:
+        peer.close()
+
+
+def test_create_join_relay_and_burn_at_zero(live_server):
+    room = live_server.create_room(ttl_seconds=3)
+    alice, bob = Peer(live_server.url), Peer(live_server.url)
+    first = alice.join(room["room"])
+    assert first["ok"] and first["members"] == [] and first["epoch"] == 1
+    assert bob.join(room["room"])["ok"]
+    alice.wait_keyed(), bob.wait_keyed()
+    ack, sent = alice.send()
+    assert ack == {"ok": True}
+    assert bob.wait_event("message") == sent
+    ack, sent_back = bob.send()
+    assert alice.wait_event("message") == sent_back
+    assert alice.named("message") == [sent_back]  # the sender does not get its own message
+    for peer in (alice, bob):
+        assert peer.wait_event("destroyed", timeout=6) == {"reason": "expired"}
+        assert peer.disconnected.wait(5)
+    assert requests.get(f"{live_server.url}/r/{room['room']}").status_code == 404
+
+
+def test_late_joiner_gets_every_public_key(live_server):
+    room, peers = peers_in_room(live_server, 3)
+    late = Peer(live_server.url)
+    ack = late.join(room["room"])
+    assert [m["member_id"] for m in ack["members"]] == [p.member_id for p in peers]
+    assert all(set(m) == {"member_id", "ecdh_pub", "sig_pub", "enc_name", "mac", "held"}
+               for m in ack["members"])
+    late.wait_keyed()
+    joined = peers[0].wait_event("member_joined", lambda d: d["member_id"] == late.member_id)
+    assert joined["ecdh_pub"] and joined["held"] == 0
+    close_all(late, *peers)
+
+
+def test_admin_kick_lock_extend_and_burn_now(live_server):
+    room, (alice, bob) = peers_in_room(live_server, 2)
+    admin = Peer(live_server.url)
+    assert admin.call("admin_kick", {"member_id": bob.member_id})["code"] == "not_admin"
+    auth = admin.call("admin_auth", {"room": room["room"], "pin": room["pin"].lower().replace("-", "")})
+    assert auth["ok"] and len(auth["members"]) == 2
+
+    assert admin.call("admin_kick", {"member_id": bob.member_id}) == {"ok": True}
+    assert bob.wait_event("kicked") == {}
+    assert bob.disconnected.wait(5)
+    left = alice.wait_event("member_left")
+    assert left == {"member_id": bob.member_id, "reason": "kicked"}
+    assert alice.wait_event("rekey", lambda d: d["epoch"] == 2)
+    alice.wait_keyed(epoch=2)
+    assert admin.wait_event("member_left")["member_id"] == bob.member_id
+
+    assert admin.call("admin_lock", {"locked": True}) == {"ok": True}
+    assert alice.wait_event("room_state", lambda d: d["locked"])
+    newcomer = Peer(live_server.url)
+    refused = newcomer.join(room["room"])
+    assert refused["code"] == "locked" and "locked" in refused["error"]
+    assert admin.call("admin_lock", {"locked": False}) == {"ok": True}
+    assert newcomer.join(room["room"])["ok"]
+
+    before = alice.named("room_state")[-1]["expires_at"]
+    extended = admin.call("admin_extend", {"seconds": 300})
+    assert extended["ok"] and extended["expires_at"] >= before + 299_000
+    assert alice.wait_event("room_state", lambda d: d["expires_at"] == extended["expires_at"], timeout=1)
+
+    assert admin.call("admin_burn") == {"ok": True}
+    for peer in (alice, newcomer, admin):
+        assert peer.wait_event("destroyed") == {"reason": "burned"}
+    assert requests.get(f"{live_server.url}/r/{room['room']}").status_code == 404
+    close_all(alice, newcomer, admin)
+
+
+def test_extend_never_passes_72_hours(live_server):
+    room = live_server.create_room(ttl_seconds=72 * 3600 - 60)
+    admin = Peer(live_server.url)
+    assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    first = admin.call("admin_extend", {"seconds": 1800})
+    assert first["ok"] and first["expires_at"] == first["max_expires_at"]
+    assert admin.call("admin_extend", {"seconds": 300})["code"] == "max_ttl"
+    admin.close()
+
+
+def test_removed_member_key_epoch_is_refused_and_newcomer_served_without_creator(live_server):
+    room, (creator, bob) = peers_in_room(live_server, 2)
+    creator.close()
+    assert bob.wait_event("rekey", lambda d: d["epoch"] == 2)
+    bob.wait_keyed(epoch=2)
+    ack, _ = bob.send(epoch=1)
+    assert ack["code"] == "stale_epoch"
+    carol = Peer(live_server.url)
+    assert carol.join(room["room"])["ok"]
+    carol.wait_keyed(epoch=2, timeout=1)
+    ack, sent = carol.send()
+    assert ack == {"ok": True} and bob.wait_event("message") == sent
+    close_all(bob, carol)
+
+
+def test_unresponsive_holder_is_passed_over(live_server):
+    room = live_server.create_room()
+    silent = Peer(live_server.url, keyed=False)
+    helper = Peer(live_server.url)
+    assert silent.join(room["room"])["ok"]
+    # `silent` was asked to create the key and never answers; after 2 s the next member is.
+    assert helper.join(room["room"])["ok"]
+    request = helper.wait_event("key_request", timeout=5)
+    assert request["create"] and request["epoch"] == 2 and request["for"] == [silent.member_id]
+    close_all(silent, helper)
+
+
+def test_sender_must_be_self_and_rate_limit_says_slow_down(live_server):
+    room, (alice, bob) = peers_in_room(live_server, 2)
+    forged = {"v": 1, "epoch": 1, "sender": bob.member_id, "seq": 1, "iv": b64u(12),
+              "ct": b64u(30), "sig": b64u(64)}
+    assert alice.call("message", forged)["code"] == "not_sender"
+    acks = [alice.send(seq=i)[0] for i in range(1, 16)]
+    assert all(a["ok"] for a in acks[:10])
+    limited = [a for a in acks if not a["ok"]]
+    assert limited and limited[0]["code"] == "rate_limited" and "Slow down" in limited[0]["error"]
+    close_all(alice, bob)
+
+
+def test_unknown_room_and_burned_room_look_the_same(live_server):
+    unknown = requests.get(f"{live_server.url}/r/{b64u(16)}")
+    room = live_server.create_room()
+    admin = Peer(live_server.url)
+    admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})
+    admin.call("admin_burn")
+    burned = requests.get(f"{live_server.url}/r/{room['room']}")
+    assert unknown.status_code == burned.status_code == 404
+    assert unknown.text == burned.text
+    assert "doesn't exist or has burned" in html.unescape(burned.text)
+    assert requests.get(f"{live_server.url}/r/{room['room']}/admin").status_code == 404
+    peer = Peer(live_server.url)
+    assert peer.join(b64u(16))["code"] == "no_room"
+    close_all(admin, peer)
