@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh Debian machine, then run every test.
+# This is the README's test command; .ci/run calls it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+command -v strace >/dev/null || apt_packages+=(strace)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
+fi
+
+python3 -m pip install --quiet --disable-pip-version-check \
+  -r requirements.txt -r requirements-client.txt -r requirements-dev.txt
+
+echo "== JavaScript crypto and protocol (node --test)"
+node --test tests/js/
+
+echo "== Python: unit, integration, client, abuse, browser, bench smoke (pytest)"
+python3 -m pytest "$@"

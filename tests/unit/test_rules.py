@@ -1,0 +1,102 @@
+"""Small pure rules: token bucket, address limits, client address, schemas, store, room caps."""
+
+import pytest
+
+from burnchat import config, pins, schemas
+from burnchat.limits import AddressLimiter, TokenBucket
+from burnchat.rooms import Member, Room, RoomError
+from burnchat.security import client_address, security_headers
+from burnchat.store import MemoryRoomStore
+from tests.unit.fakes import FakeClock
+from tests.wire import announcement, b64u, envelope
+
+
+def test_token_bucket_lets_a_fast_typist_through_and_stops_a_flood():
+    clock = FakeClock()
+    bucket = TokenBucket(clock, rate=2, burst=10)
+    assert all(bucket.take() for _ in range(10))
+    assert not bucket.take()
+    clock.advance(0.5)
+    assert bucket.take() and not bucket.take()
+    clock.advance(60)
+    assert sum(bucket.take() for _ in range(20)) == 10  # never more than the burst
+
+
+def test_address_limiter_counts_per_address_in_a_sliding_window():
+    clock = FakeClock()
+    limiter = AddressLimiter(clock, limit=3, window=60)
+    assert [limiter.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limiter.allow("b")
+    clock.advance(60.1)
+    assert limiter.allow("a")
+
+
+@pytest.mark.parametrize("trusted, header, expected", [
+    (0, "6.6.6.6", "10.0.0.1"),                   # header ignored without trusted proxies
+    (1, "6.6.6.6", "6.6.6.6"),
+    (1, "1.1.1.1, 9.9.9.9", "9.9.9.9"),            # prepended fake entries do not count
+    (2, "1.1.1.1, 9.9.9.9, 8.8.8.8", "9.9.9.9"),
+    (2, "8.8.8.8", "10.0.0.1"),                    # too short: did not pass all our proxies
+    (1, "", "10.0.0.1"),
+])
+def test_client_address(trusted, header, expected):
+    environ = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": header}
+    assert client_address(environ, trusted) == expected
+
+
+def test_csp_is_strict_and_hsts_only_over_https():
+    headers = security_headers("example.org", https=False)
+    csp = headers["Content-Security-Policy"]
+    assert "unsafe" not in csp and "frame-ancestors 'none'" in csp and "ws://example.org" in csp
+    assert "Strict-Transport-Security" not in headers
+    assert "wss://example.org" in security_headers("example.org", https=True)["Content-Security-Policy"]
+
+
+def test_schemas_accept_the_protocol_shapes():
+    join = schemas.parse(schemas.Join, {"v": 1, "room": b64u(16), **announcement()})
+    assert set(join.announcement()) == {"member_id", "ecdh_pub", "sig_pub", "enc_name", "mac"}
+    env = envelope(b64u(16), 1, 1, plaintext_bytes=config.MAX_PLAINTEXT_BYTES)
+    assert schemas.parse(schemas.Envelope, env).seq == 1
+
+
+@pytest.mark.parametrize("change", [
+    {"ct": b64u(config.MAX_PLAINTEXT_BYTES + 17)},   # one byte over 4 KiB of plaintext
+    {"ct": "A" * 25},                                  # a length no byte string encodes to
+    {"iv": b64u(12)[:-1] + "+"},                       # not base64url
+    {"seq": "1"}, {"seq": 0}, {"epoch": True}, {"v": 2},
+    {"sender": "short"}, {"extra": 1}, {"sig": b"x" * 86},
+])
+def test_schemas_refuse_bad_envelopes(change):
+    env = {**envelope(b64u(16), 1, 1), **change}
+    with pytest.raises(schemas.InvalidPayload):
+        schemas.parse(schemas.Envelope, env)
+
+
+def test_room_refuses_when_locked_or_full_and_duplicate_member_ids():
+    clock = FakeClock()
+    room = Room(b64u(16), b"", b"", clock(), clock() + 60, pins.PinGuard(clock))
+
+    def member(member_id=None):
+        return Member(member_id or b64u(16), "sid", announcement(), None)
+    first = member()
+    room.add_member(first, max_members=2)
+    with pytest.raises(RoomError, match="already"):
+        room.add_member(member(first.member_id), max_members=2)
+    room.add_member(member(), max_members=2)
+    with pytest.raises(RoomError) as full:
+        room.add_member(member(), max_members=2)
+    assert full.value.code == "room_full"
+    room.locked = True
+    with pytest.raises(RoomError) as locked:
+        room.add_member(member(), max_members=50)
+    assert locked.value.code == "locked"
+
+
+def test_store_pops_a_room_once():
+    clock = FakeClock()
+    store = MemoryRoomStore()
+    room = Room(b64u(16), b"", b"", clock(), clock() + 60, pins.PinGuard(clock))
+    store.add(room)
+    assert store.get(room.room_id) is room and len(store) == 1
+    assert store.pop(room.room_id) is room and store.pop(room.room_id) is None
+    assert store.get(room.room_id) is None and store.room_ids() == []
