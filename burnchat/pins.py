@@ -4,6 +4,7 @@ Pure code: no Flask, time comes in as a `now()` function so tests need no sleeps
 """
 
 import hashlib
+import math
 import hmac
 import secrets
 from collections import deque
@@ -65,7 +66,7 @@ class PinGuard:
         failures = self._recent(address)
         if len(failures) < self._max_failures:
             return 0
-        return max(1, int(failures[-self._max_failures] + self._window - self._now()) + 1)
+        return max(1, math.ceil(failures[-self._max_failures] + self._window - self._now()))
 
     def attempts_left(self, address):
         """Wrong PINs `address` may still type before it is locked out."""
