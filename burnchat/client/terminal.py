@@ -1,0 +1,386 @@
+"""The terminal chat: one room session driven by server events and stdin lines.
+
+Verified messages go to stdout as `name: text`; everything else goes to stderr
+as `* ...` so stdout stays clean for pipes. All work happens on the main thread,
+fed by one queue (socket events from the connection, lines from a stdin reader).
+"""
+
+import codecs
+import math
+import os
+import queue
+import threading
+import time
+import unicodedata
+from collections import deque
+
+from . import crypto
+from .connection import RoomConnection
+from .crypto import ProtocolError
+from .session import RoomSession
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_LINK = 2
+EXIT_KICKED = 3
+EXIT_INTERRUPTED = 130
+
+EOF_FLUSH_SECONDS = 15  # how long unsent lines may wait for the key after stdin ends
+MAX_EARLY_MESSAGES = 256  # messages kept while the current key is on its way
+FINAL_MINUTE_MARKS = (60, 30, 10, 5, 4, 3, 2, 1)
+LEFT_REASONS = {"left": "left", "disconnected": "disconnected", "kicked": "was removed by the admin"}
+
+
+class Exit(Exception):
+    """Stop the chat loop with an exit code."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def printable(text):
+    """Text safe for one terminal line: control and line-separator characters shown escaped."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def read_lines(fd, events):
+    """Queue each stdin line as ("line", text), then ("eof", None); raw reads, no shared buffer."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    pending = ""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            chunk = b""
+        pending += decoder.decode(chunk, final=not chunk)
+        *lines, pending = pending.split("\n")
+        for line in lines:
+            events.put(("line", line.removesuffix("\r")))
+        if not chunk:
+            if pending:
+                events.put(("line", pending.removesuffix("\r")))
+            events.put(("eof", None))
+            return
+
+
+def describe_remaining(seconds):
+    """'2 h 05 min', '14 min' or '42 s' for the countdown lines."""
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds > 60:
+        return f"{math.ceil(seconds / 60)} min"
+    return f"{seconds} s"
+
+
+def countdown_mark(seconds):
+    """Which announcement a remaining time falls under: one per 15 min, per minute, then marks."""
+    if seconds > 3600:
+        return ("quarter", math.ceil(seconds / 900))
+    if seconds > 60:
+        return ("minute", math.ceil(seconds / 60))
+    return ("final", min(mark for mark in FINAL_MINUTE_MARKS if seconds <= mark) if seconds > 0 else 0)
+
+
+class TerminalChat:
+    """One run of the terminal client in one room."""
+
+    def __init__(self, link, name, out, err, stdin_fd, connection_factory=RoomConnection):
+        """Keep the streams and build the session; nothing touches the network yet."""
+        self.link = link
+        self.out = out
+        self.err = err
+        self.stdin_fd = stdin_fd
+        self.events = queue.Queue()
+        self.session = RoomSession(link.room_id, link.secret)
+        self.name = name
+        self.connection = connection_factory(link.base_url, self.events)
+        self.outbox = deque()  # lines typed before the current key arrived
+        self.early = deque(maxlen=MAX_EARLY_MESSAGES)  # messages under the key still on its way
+        self.eof_deadline = None
+        self.shown_code = None
+        self.last_mark = None
+        self.expires_at = None
+        self.locked = None
+        self.secured_epoch = None
+
+    # --- output ------------------------------------------------------------
+
+    def status(self, text):
+        """One status line on stderr."""
+        print(f"* {text}", file=self.err, flush=True)
+
+    def show_message(self, name, text):
+        """One verified message on stdout."""
+        print(f"{printable(name)}: {printable(text)}", file=self.out, flush=True)
+
+    def show_safety_code(self):
+        """Print the safety code when it is new or changed."""
+        code = self.session.safety_code()
+        if code != self.shown_code:
+            self.shown_code = code
+            self.status(f"Safety code: {code}")
+
+    def show_countdown(self, expires_at, now, force=False):
+        """Print the time left when it crosses a mark (or when forced)."""
+        self.expires_at = expires_at
+        seconds = max(0, math.ceil((expires_at - now) / 1000))
+        mark = countdown_mark(seconds)
+        if force or mark != self.last_mark:
+            self.last_mark = mark
+            self.status(f"Burns in {describe_remaining(seconds)}")
+
+    # --- running -----------------------------------------------------------
+
+    def run(self):
+        """Connect, join, chat until burn, kick or end of input; the exit code."""
+        try:
+            try:
+                self.connection.connect()
+            except ConnectionError as exc:
+                self.status(f"Cannot connect: {exc}")
+                return EXIT_ERROR
+            self.join()
+            threading.Thread(target=read_lines, args=(self.stdin_fd, self.events), daemon=True).start()
+            self.loop()
+        except Exit as stop:
+            return stop.code
+        except KeyboardInterrupt:
+            self.leave()
+            return EXIT_INTERRUPTED
+        finally:
+            self.session.wipe()
+            self.connection.close()
+        return EXIT_OK
+
+    def join(self):
+        """Send our announcement and take the room's state from the ack."""
+        ack = self.connection.call("join", self.session.start(self.name))
+        if not ack.get("ok"):
+            if ack.get("code") == "no_room":
+                self.status("This room doesn't exist or has burned.")
+                raise Exit(EXIT_BAD_LINK)
+            self.status(f"Cannot join: {ack.get('error', ack.get('code', 'refused'))}")
+            raise Exit(EXIT_ERROR)
+        self.session.joined(ack)
+        me = self.session.members()[-1]
+        self.status(f"Joined as {printable(me['name'])} (your key fingerprint {me['fingerprint']})")
+        others = [m for m in self.session.members() if not m["is_self"]]
+        if others:
+            listing = ", ".join(f"{printable(m['name'])} [{m['fingerprint']}]" for m in others)
+            self.status(f"Already here: {listing}")
+        self.report_flagged(0, self.session.flagged_count)
+        self.show_safety_code()
+        if ack.get("locked"):
+            self.status("The room is locked: no one new can join")
+        self.locked = bool(ack.get("locked"))
+        if isinstance(ack.get("expires_at"), int) and isinstance(ack.get("now"), int):
+            self.show_countdown(ack["expires_at"], ack["now"], force=True)
+        self.status("Securing... (waiting for the room key)")
+
+    def loop(self):
+        """Handle events one by one until something ends the chat."""
+        handlers = {
+            "line": self.on_line,
+            "eof": self.on_eof,
+            "member_joined": self.on_member_joined,
+            "member_left": self.on_member_left,
+            "rekey": self.on_rekey,
+            "key_request": self.on_key_request,
+            "room_key": self.on_room_key,
+            "message": self.on_message,
+            "room_state": self.on_room_state,
+            "countdown": self.on_countdown,
+            "kicked": self.on_kicked,
+            "destroyed": self.on_destroyed,
+            "disconnect": self.on_disconnect,
+        }
+        while True:
+            try:
+                name, data = self.events.get(timeout=0.5)
+            except queue.Empty:
+                self.check_eof_deadline()
+                continue
+            handlers[name](data)
+            self.check_eof_deadline()
+
+    def leave(self):
+        """Tell the server we are leaving (it rekeys the others), then disconnect."""
+        self.connection.call("leave", {})
+        self.connection.close()
+
+    # --- stdin -------------------------------------------------------------
+
+    def on_line(self, line):
+        """Queue a typed line; refuse (never truncate) one over the size limit."""
+        if not line.strip():
+            return
+        try:
+            crypto.check_plaintext(line)
+        except ProtocolError as exc:
+            self.status(f"Not sent: {exc.message} (nothing was truncated)")
+            return
+        self.outbox.append(line)
+        self.flush_outbox()
+
+    def on_eof(self, _data):
+        """End of input: leave once every queued line is sent (or after a grace period)."""
+        self.eof_deadline = time.monotonic() + EOF_FLUSH_SECONDS
+        self.check_eof_deadline()
+
+    def check_eof_deadline(self):
+        """After EOF, leave when the outbox is empty or the grace period is over."""
+        if self.eof_deadline is None:
+            return
+        if self.outbox and time.monotonic() < self.eof_deadline:
+            return
+        if self.outbox:
+            self.status(f"{len(self.outbox)} line(s) not sent: the room key never arrived")
+        self.leave()
+        self.status("Left the room")
+        raise Exit(EXIT_OK)
+
+    def flush_outbox(self):
+        """Send queued lines while we hold the current key; keep them otherwise."""
+        while self.outbox and self.session.ready:
+            envelope = self.session.seal(self.outbox[0])
+            ack = self.connection.call("message", envelope)
+            if ack.get("ok"):
+                self.outbox.popleft()
+            elif ack.get("code") == "stale_epoch":
+                return  # a rekey is on its way; resend under the new key
+            else:
+                self.outbox.popleft()
+                self.status(f"Not sent: {ack.get('error', ack.get('code'))}")
+
+    # --- members -----------------------------------------------------------
+
+    def on_member_joined(self, announcement):
+        """A newcomer: accept or flag it, and show the new safety code."""
+        known = self.session.member(announcement.get("member_id")) if isinstance(announcement, dict) else None
+        if known and (known.ecdh_pub, known.sig_pub) == (announcement.get("ecdh_pub"), announcement.get("sig_pub")):
+            return  # the same announcement twice (it was already in the join ack)
+        before = self.session.flagged_count
+        member = self.session.add_member(announcement)
+        if member is None:
+            self.report_flagged(before, self.session.flagged_count)
+            return
+        name = self.session.display_name(member.member_id)
+        self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})")
+        self.show_safety_code()
+
+    def report_flagged(self, before, after):
+        """Say so when announcements were dropped for failing verification."""
+        if after > before:
+            self.status(
+                f"Ignored {after - before} member(s) whose announcement failed verification "
+                f"({after} so far): not from someone with this link, or tampered with"
+            )
+
+    def on_member_left(self, data):
+        """Someone left, disconnected or was kicked."""
+        member_id = data.get("member_id") if isinstance(data, dict) else None
+        name = self.session.display_name(member_id)
+        if self.session.remove_member(member_id) is None:
+            return
+        self.status(f"{printable(name)} {LEFT_REASONS.get(data.get('reason'), 'left')}")
+        self.show_safety_code()
+
+    # --- keys --------------------------------------------------------------
+
+    def on_rekey(self, data):
+        """The room moves to a new epoch: stop sending until we hold its key."""
+        was_ready = self.session.ready
+        self.session.set_epoch(data.get("epoch") if isinstance(data, dict) else None)
+        if was_ready and not self.session.ready:
+            self.status("Securing... (the room is changing its key)")
+
+    def on_key_request(self, request):
+        """Create or serve the room key for the members the server lists."""
+        try:
+            payload = self.session.answer_key_request(request if isinstance(request, dict) else {})
+        except ProtocolError as exc:
+            self.status(f"Could not answer a key request ({exc.code})")
+            return
+        ack = self.connection.call("key_deliver", payload)
+        if ack.get("ok") and self.session.ready and request.get("create") is True:
+            self.secured()
+
+    def on_room_key(self, blob):
+        """A room key for us: check it, hold it, tell the server, send what waited."""
+        try:
+            epoch = self.session.accept_room_key(blob)
+        except ProtocolError as exc:
+            self.status(f"Refused a room key ({exc.code})")
+            return
+        self.connection.call("key_held", {"epoch": epoch})
+        if self.session.ready:
+            self.secured()
+
+    def secured(self):
+        """We hold the current key: say so, open messages that waited, send queued lines."""
+        if self.secured_epoch != self.session.epoch:
+            self.secured_epoch = self.session.epoch
+            self.status(f"Secured (key epoch {self.session.epoch})")
+        waiting, self.early = list(self.early), deque(maxlen=MAX_EARLY_MESSAGES)
+        for envelope in waiting:
+            self.on_message(envelope)
+        self.flush_outbox()
+
+    # --- messages ----------------------------------------------------------
+
+    def on_message(self, envelope):
+        """Show a message that passes every check; count and report the others."""
+        if isinstance(envelope, dict) and envelope.get("epoch") == self.session.epoch and not self.session.ready:
+            self.early.append(envelope)  # its key is on the way (the sender got it first)
+            return
+        try:
+            message = self.session.open(envelope)
+        except ProtocolError as exc:
+            self.status(f"Rejected a message ({exc.code}); {self.session.rejected_count} rejected so far")
+            return
+        self.show_message(message["name"], message["text"])
+
+    # --- room --------------------------------------------------------------
+
+    def on_room_state(self, state):
+        """Lock changes and extensions."""
+        if not isinstance(state, dict):
+            return
+        locked = bool(state.get("locked"))
+        if locked != self.locked:
+            self.locked = locked
+            self.status("The room is locked: no one new can join" if locked else "The room is unlocked")
+        expires_at, now = state.get("expires_at"), state.get("now")
+        if isinstance(expires_at, int) and isinstance(now, int) and expires_at != self.expires_at:
+            extended = self.expires_at is not None and expires_at > self.expires_at
+            if extended:
+                self.status("The admin extended the room")
+            self.show_countdown(expires_at, now, force=extended)
+
+    def on_countdown(self, data):
+        """The server's clock tick: print the time left at each mark."""
+        if isinstance(data, dict) and isinstance(data.get("expires_at"), int) and isinstance(data.get("now"), int):
+            self.show_countdown(data["expires_at"], data["now"])
+
+    def on_kicked(self, _data):
+        """The admin removed us."""
+        self.status("You were removed from the room by its admin")
+        raise Exit(EXIT_KICKED)
+
+    def on_destroyed(self, _data):
+        """The room burned: forget everything and stop."""
+        self.session.wipe()
+        self.status("Session burned")
+        raise Exit(EXIT_OK)
+
+    def on_disconnect(self, _data):
+        """The connection ended without a burn or a kick."""
+        self.status("Lost the connection to the server")
+        raise Exit(EXIT_ERROR)

@@ -1,0 +1,204 @@
+"""The terminal client (`python -m burnchat.client`) against the real server, over pipes."""
+
+import os
+import secrets
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from burnchat.client import crypto
+from tests.wire import Peer
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE_SECONDS = 10
+
+
+class ChatProcess:
+    """One terminal client in a child process, its stdout and stderr read line by line."""
+
+    def __init__(self, link, name, stdin_data=None):
+        self.name = name
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "burnchat.client", link, "--name", name],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        )
+        self.lines = {"out": [], "err": []}
+        self.cursor = {"out": 0, "err": 0}
+        self.changed = threading.Condition()
+        for stream, pipe in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+            threading.Thread(target=self._read, args=(stream, pipe), daemon=True).start()
+        if stdin_data is not None:
+            self.proc.stdin.write(stdin_data.encode("utf-8"))
+            self.proc.stdin.close()
+
+    def _read(self, stream, pipe):
+        """Collect one stream's lines and wake whoever waits on them."""
+        for raw in iter(pipe.readline, b""):
+            with self.changed:
+                self.lines[stream].append(raw.decode("utf-8").rstrip("\n"))
+                self.changed.notify_all()
+
+    def wait_line(self, stream, predicate, timeout=DEADLINE_SECONDS):
+        """The next line of `stream` (after earlier matches) satisfying `predicate`."""
+        def find():
+            lines = self.lines[stream]
+            for index in range(self.cursor[stream], len(lines)):
+                if predicate(lines[index]):
+                    self.cursor[stream] = index + 1
+                    return lines[index]
+            return None
+
+        with self.changed:
+            found = self.changed.wait_for(find, timeout=timeout)
+        assert found, f"{self.name}: no matching {stream} line in {timeout} s; got {self.lines}"
+        return found
+
+    def status(self, prefix, timeout=DEADLINE_SECONDS):
+        """Wait for a `* prefix...` status line on stderr."""
+        return self.wait_line("err", lambda line: line.startswith(f"* {prefix}"), timeout)
+
+    def say(self, text):
+        """Type one line."""
+        self.proc.stdin.write(f"{text}\n".encode("utf-8"))
+        self.proc.stdin.flush()
+
+    def exit_code(self, timeout=DEADLINE_SECONDS):
+        """Wait for the process to end."""
+        return self.proc.wait(timeout=timeout)
+
+    def all_lines(self):
+        """Everything printed so far on both streams."""
+        with self.changed:
+            return "\n".join(self.lines["out"] + self.lines["err"])
+
+    def kill(self):
+        """Stop the process if a failed test left it running."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if not pipe.closed:
+                pipe.close()
+
+
+@pytest.fixture
+def chats():
+    """Start terminal clients; kill leftovers when the test ends."""
+    started = []
+
+    def start(link, name, stdin_data=None):
+        chat = ChatProcess(link, name, stdin_data)
+        started.append(chat)
+        return chat
+
+    yield start
+    for chat in started:
+        chat.kill()
+
+
+def room_link(server, ttl_seconds=60):
+    """A fresh room and its share link with a random secret: (room JSON, link, secret)."""
+    room = server.create_room(ttl_seconds=ttl_seconds)
+    secret = crypto.random_id()
+    return room, f"{server.url}{room['url']}#{secret}", secret
+
+
+def admin(server, room):
+    """An admin connection to `room`, authenticated with its PIN; returns (peer, auth ack)."""
+    peer = Peer(server.url)
+    ack = peer.call("admin_auth", {"room": room["room"], "pin": room["pin"]})
+    assert ack["ok"], ack
+    return peer, ack
+
+
+def safety_code_after(chat, prefix):
+    """The safety code line printed after a status line starting with `prefix`."""
+    chat.status(prefix)
+    return chat.status("Safety code:")
+
+
+def test_two_terminals_chat_then_burn(live_server, chats):
+    """Same safety code, messages both ways, over-long lines refused, burn exits 0, server blind."""
+    room, link, secret = room_link(live_server)
+    alice = chats(link, "Alice")
+    alice.status("Secured")
+    bob = chats(link, "Bob")
+    bob_code = bob.status("Safety code:")
+    bob.status("Secured")
+    assert bob_code == safety_code_after(alice, "Bob joined")
+
+    from_alice, from_bob = f"hello Bob ü🔥 {secrets.token_hex(4)}", f"hi Alice | {secrets.token_hex(4)}"
+    alice.say("x" * (crypto.MAX_PLAINTEXT_BYTES + 1))
+    alice.status("Not sent:")
+    alice.say(from_alice)
+    assert bob.wait_line("out", lambda line: True) == f"Alice: {from_alice}"  # the long line never came
+    bob.say(from_bob)
+    assert alice.wait_line("out", lambda line: True) == f"Bob: {from_bob}"
+
+    burner, _ = admin(live_server, room)
+    assert burner.call("admin_burn", {})["ok"]
+    for chat in (alice, bob):
+        assert chat.exit_code() == 0
+        chat.status("Session burned")
+    burner.close()
+
+    server_output = live_server.output()
+    for secret_text in ("Alice", "Bob", from_alice, from_bob, secret, "hello Bob", "hi Alice"):
+        assert secret_text not in server_output
+
+
+def test_room_expiry_burns_the_terminal(live_server, chats):
+    """At zero the room burns by itself and the client says so and exits 0."""
+    _room, link, _secret = room_link(live_server, ttl_seconds=3)
+    alone = chats(link, "Solo")
+    alone.status("Burns in")
+    alone.status("Burns in 1 s")
+    alone.status("Session burned")
+    assert alone.exit_code() == 0
+
+
+def test_piped_lines_wait_for_the_key_then_the_client_leaves(live_server, chats):
+    """`echo text | client`: the line is sent once keyed, then EOF leaves the room cleanly."""
+    _room, link, _secret = room_link(live_server)
+    host = chats(link, "Host")
+    host.status("Secured")
+    piper = chats(link, "Piper", stdin_data="queued before the key\nsecond line\n")
+    assert host.wait_line("out", lambda line: True) == "Piper: queued before the key"
+    assert host.wait_line("out", lambda line: True) == "Piper: second line"
+    assert piper.exit_code() == 0
+    piper.status("Left the room")
+    host.status("Piper left")
+    host.proc.stdin.close()
+    assert host.exit_code() == 0
+
+
+def test_kicked_terminal_exits_3(live_server, chats):
+    """The admin's kick ends the client with exit code 3."""
+    room, link, _secret = room_link(live_server)
+    guest = chats(link, "Guest")
+    guest.status("Secured")
+    kicker, ack = admin(live_server, room)
+    assert kicker.call("admin_kick", {"member_id": ack["members"][0]["member_id"]})["ok"]
+    assert guest.exit_code() == 3
+    guest.status("You were removed")
+    kicker.close()
+
+
+def test_unknown_room_exits_2(live_server, chats):
+    """A well-formed link to a room the server does not know ends with exit code 2."""
+    link = f"{live_server.url}/r/{crypto.random_id()}#{crypto.random_id()}"
+    chat = chats(link, "Lost")
+    assert chat.exit_code() == 2
+    chat.status("This room doesn't exist or has burned")
+
+
+@pytest.mark.parametrize("link", ["http://127.0.0.1:1/r/short#x", "http://127.0.0.1:1/r/" + "A" * 22])
+def test_bad_link_exits_2_without_connecting(chats, link):
+    """A damaged link (or one without its #secret) is refused before any connection."""
+    chat = chats(link, "Anyone")
+    assert chat.exit_code() == 2
+    chat.status("Bad link")
