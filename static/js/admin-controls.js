@@ -1,0 +1,115 @@
+// The admin's buttons (templates/_admin_controls.html): lock/unlock, extend,
+// burn now with an in-page confirm step, and kick. Shared by the creator's
+// in-room panel and the /admin page; both pass a `request(event, payload)`
+// that sends over their socket and resolves with the server's ack.
+import { errorText, formatDuration, part, parts } from "./ui.js";
+
+const CAP_SLACK_MS = 1000; // the server treats "within a second of the cap" as at the cap
+
+export class AdminControls {
+  #root; #request; #onExtended; #statusTimer = 0;
+  #state = { locked: false, expiresAt: 0, maxExpiresAt: Infinity };
+
+  /** `onExtended(expiresAt, now)` lets the page move its countdown as soon as the ack lands. */
+  constructor(root, { request, onExtended = () => {} }) {
+    this.#root = root;
+    this.#request = request;
+    this.#onExtended = onExtended;
+    part(root, "lock-toggle").addEventListener("click", () => this.#toggleLock());
+    for (const button of parts(root, "extend")) {
+      button.addEventListener("click", () => this.#extend(button, Number(button.dataset.seconds)));
+    }
+    part(root, "burn-now").addEventListener("click", () => this.#askBurn());
+    part(root, "burn-confirm-cancel").addEventListener("click", () => this.#cancelBurn());
+    part(root, "burn-confirm-yes").addEventListener("click", (event) => this.#burn(event.currentTarget));
+  }
+
+  /** Takes the room's state from an ack, `room_state` or `countdown` (missing fields keep their value). */
+  update({ locked, expiresAt, maxExpiresAt } = {}) {
+    if (typeof locked === "boolean") this.#state.locked = locked;
+    if (Number.isFinite(expiresAt)) this.#state.expiresAt = expiresAt;
+    if (Number.isFinite(maxExpiresAt)) this.#state.maxExpiresAt = maxExpiresAt;
+    this.#render();
+  }
+
+  /** Shows the lock button's label and the extend buttons' availability. */
+  #render() {
+    const lock = part(this.#root, "lock-toggle");
+    lock.textContent = this.#state.locked ? "Unlock room" : "Lock room";
+    lock.dataset.locked = String(this.#state.locked);
+    const atCap = this.#state.expiresAt >= this.#state.maxExpiresAt - CAP_SLACK_MS;
+    for (const button of parts(this.#root, "extend")) button.disabled = atCap;
+    part(this.#root, "extend-note").hidden = !atCap;
+  }
+
+  /** A short confirmation or error under the controls. */
+  #say(text, tone = "") {
+    const status = part(this.#root, "admin-status");
+    clearTimeout(this.#statusTimer);
+    status.textContent = text;
+    status.dataset.tone = tone;
+    this.#statusTimer = setTimeout(() => { status.textContent = ""; }, 6000);
+  }
+
+  /** Runs one admin request with `button` busy meanwhile; returns the ack and reports failures. */
+  async #run(button, event, payload) {
+    button.disabled = true;
+    const ack = await this.#request(event, payload);
+    button.disabled = false;
+    if (!ack.ok) this.#say(errorText(ack), "error");
+    return ack;
+  }
+
+  /** Locks or unlocks the room for newcomers. */
+  async #toggleLock() {
+    const button = part(this.#root, "lock-toggle");
+    const locked = !this.#state.locked;
+    const ack = await this.#run(button, "admin_lock", { locked });
+    if (ack.ok) {
+      this.#state.locked = locked;
+      this.#say(locked ? "Room locked: nobody new can join." : "Room unlocked: people with the link can join.", "ok");
+    }
+    this.#render();
+  }
+
+  /** Adds time; at the 72 h cap the server refuses with max_ttl and the buttons explain why. */
+  async #extend(button, seconds) {
+    const ack = await this.#run(button, "admin_extend", { seconds });
+    if (ack.ok) {
+      this.#state.expiresAt = ack.expires_at;
+      this.#onExtended(ack.expires_at, ack.now);
+      this.#say(`Added ${formatDuration(seconds)}.`, "ok");
+    } else if (ack.code === "max_ttl") {
+      this.#state.expiresAt = this.#state.maxExpiresAt;
+    }
+    this.#render();
+  }
+
+  /** First press of "Burn now": ask inside the page (no window.confirm). */
+  #askBurn() {
+    part(this.#root, "burn-now").hidden = true;
+    part(this.#root, "burn-confirm").hidden = false;
+    part(this.#root, "burn-confirm-cancel").focus();
+  }
+
+  /** Backs out of the confirm step. */
+  #cancelBurn() {
+    part(this.#root, "burn-confirm").hidden = true;
+    const burn = part(this.#root, "burn-now");
+    burn.hidden = false;
+    burn.focus();
+  }
+
+  /** Burns the room for everyone; the `destroyed` event then burns this screen too. */
+  async #burn(button) {
+    const ack = await this.#run(button, "admin_burn", {});
+    if (ack.ok) this.#say("Burning...", "ok");
+    else this.#cancelBurn();
+  }
+
+  /** Removes a member; `member_left` then updates the lists. */
+  async kick(person, button) {
+    const ack = await this.#run(button, "admin_kick", { member_id: person.memberId });
+    if (ack.ok) this.#say("Removed. The room switched to a new key.", "ok");
+  }
+}

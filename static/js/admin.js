@@ -1,0 +1,244 @@
+// The admin page (/r/ROOM/admin, optionally #SECRET): PIN first, then the
+// room's members with Kick, lock, extend and burn. Without the secret the page
+// can't read names and shows "Member N" with each key fingerprint instead.
+import { deriveLinkKeys, fingerprint, openAnnouncement } from "./crypto.js";
+import { AdminControls } from "./admin-controls.js";
+import { playBurn } from "./burn.js";
+import { Countdown, ServerClock } from "./countdown.js";
+import { EventQueue, openSocket, request, whenConnected } from "./net.js";
+import { renderPeople } from "./people-view.js";
+import { canEncrypt, errorText, focusQuietly, part, say, secretFromHash } from "./ui.js";
+
+const DESTROYED_GRACE_MS = 4000;
+
+const main = document.querySelector('main[data-page="admin"]');
+const page = part(main, "admin");
+const roomId = main.dataset.roomId;
+const queue = new EventQueue();
+const members = new Map(); // memberId -> {memberId, name, fingerprint, flagged}, in join order
+let socket = null;
+let pin = null;            // kept in memory after a success, to re-authenticate after a reconnect
+let linkKeys = null;
+let memberNumber = 0;
+let ended = false;
+let graceTimer = 0;
+
+const countdown = new Countdown({
+  clock: new ServerClock(),
+  timers: [part(page, "countdown")],
+  onZero: () => { graceTimer = setTimeout(() => end(), DESTROYED_GRACE_MS); },
+});
+const controls = new AdminControls(part(page, "admin-controls"), {
+  request: (event, payload) => (socket?.connected ? request(socket, event, payload) : Promise.resolve({ ok: false, code: "offline" })),
+  onExtended: (expiresAt, now) => countdown.update(expiresAt, now),
+});
+
+/** Link keys from the fragment's secret, when the admin opened the page with it. */
+async function loadLinkKeys() {
+  const secret = secretFromHash(location.hash);
+  if (!secret || !canEncrypt()) return null;
+  try {
+    return await deriveLinkKeys(secret, roomId);
+  } catch {
+    return null;
+  }
+}
+
+/** One member as listed here: a verified name with the secret, else "Member N"; always the fingerprint. */
+async function describe(announcement) {
+  memberNumber += 1;
+  const person = { memberId: announcement.member_id, name: `Member ${memberNumber}`, flagged: false };
+  try {
+    person.fingerprint = await fingerprint(announcement.ecdh_pub, announcement.sig_pub);
+  } catch {
+    person.fingerprint = "";
+  }
+  if (linkKeys) {
+    try {
+      const opened = await openAnnouncement({ linkKeys, roomId, announcement });
+      person.name = opened.name;
+    } catch {
+      person.flagged = true;
+      person.label = "unverified";
+      person.labelClass = "tag--warn";
+    }
+  }
+  return person;
+}
+
+/** Shows the members, duplicate names told apart like the room does: "Ana", "Ana (2)". */
+function renderMembers() {
+  const seen = new Map();
+  const people = [...members.values()].map((person) => {
+    const count = (seen.get(person.name) ?? 0) + 1;
+    seen.set(person.name, count);
+    return { ...person, name: count === 1 ? person.name : `${person.name} (${count})` };
+  });
+  renderPeople(part(page, "members"), people, { onKick: (person, button) => controls.kick(person, button) });
+  part(page, "members-empty").hidden = people.length > 0;
+  part(page, "count").textContent = String(people.length);
+}
+
+/** Shows the lock state in the status card and on the toggle. */
+function showLock(locked) {
+  if (typeof locked !== "boolean") return;
+  part(page, "lock-state").textContent = locked ? "Locked" : "Open";
+  part(page, "lock-state").dataset.locked = String(locked);
+  controls.update({ locked });
+}
+
+/** Takes a successful admin_auth ack: times, lock and the member list. */
+async function applyAuth(ack) {
+  countdown.update(ack.expires_at, ack.now);
+  countdown.start();
+  controls.update({ locked: ack.locked, expiresAt: ack.expires_at, maxExpiresAt: ack.max_expires_at });
+  showLock(ack.locked);
+  members.clear();
+  memberNumber = 0;
+  for (const announcement of ack.members ?? []) {
+    const person = await describe(announcement);
+    members.set(person.memberId, person);
+  }
+  renderMembers();
+}
+
+/** Sends admin_auth on the (possibly new) socket; resolves the ack. */
+async function authenticate(candidate) {
+  if (!socket) {
+    socket = openSocket();
+    wireSocket(socket);
+  } else if (!socket.connected) {
+    socket.connect();
+  }
+  const connected = await whenConnected(socket);
+  if (!connected.ok) return connected;
+  queue.reset();
+  queue.pause(); // member events wait until the ack's member list is in place
+  const ack = await request(socket, "admin_auth", { room: roomId, pin: candidate });
+  if (ack.ok) await applyAuth(ack);
+  queue.resume();
+  return ack;
+}
+
+/** The PIN form (Enter submits): trim only; the server accepts any case, with or without the dash. */
+async function onPinSubmit(event) {
+  event.preventDefault();
+  const input = part(page, "pin-input");
+  const button = part(page, "pin-submit");
+  const candidate = input.value.trim();
+  if (!candidate) {
+    say(part(page, "pin-error"), "Enter the PIN.");
+    input.focus();
+    return;
+  }
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  const ack = await authenticate(candidate);
+  button.disabled = false;
+  button.removeAttribute("aria-busy");
+  if (!ack.ok) {
+    if (ack.code === "no_room") return end("gone");
+    say(part(page, "pin-error"), errorText(ack));
+    input.setAttribute("aria-invalid", "true");
+    input.select();
+    return;
+  }
+  pin = candidate;
+  input.value = "";
+  input.removeAttribute("aria-invalid");
+  say(part(page, "pin-error"), "");
+  part(page, "auth").hidden = true;
+  part(page, "panel").hidden = false;
+  part(page, "names-hint").hidden = Boolean(linkKeys);
+  focusQuietly(part(page, "lock-toggle"));
+}
+
+/** Routes the server events an admin receives. */
+function wireSocket(sock) {
+  sock.on("member_joined", (announcement) => queue.push(async () => {
+    const person = await describe(announcement ?? {});
+    members.set(person.memberId, person);
+    renderMembers();
+  }));
+  sock.on("member_left", (data) => queue.push(() => {
+    members.delete(data?.member_id);
+    renderMembers();
+  }));
+  sock.on("room_state", (data = {}) => {
+    countdown.update(data.expires_at, data.now);
+    controls.update({ expiresAt: data.expires_at });
+    showLock(data.locked);
+  });
+  sock.on("countdown", (data = {}) => {
+    countdown.update(data.expires_at, data.now);
+    controls.update({ expiresAt: data.expires_at });
+  });
+  sock.on("destroyed", () => end());
+  sock.on("disconnect", () => {
+    if (!ended && pin) part(page, "connection-banner").hidden = false;
+  });
+  sock.on("connect", () => { if (pin && !ended) reauthenticate(); });
+}
+
+/** After a reconnect, admin rights (bound to the old connection) are asked for again. */
+async function reauthenticate() {
+  const ack = await authenticate(pin);
+  if (ack.ok) {
+    part(page, "connection-banner").hidden = true;
+  } else if (ack.code === "no_room") {
+    end("gone");
+  } else {
+    pin = null;
+    part(page, "connection-banner").hidden = true;
+    part(page, "panel").hidden = true;
+    part(page, "auth").hidden = false;
+    say(part(page, "pin-error"), errorText(ack));
+  }
+}
+
+/** The room burned (or is gone): forget everything, play the burn, show "Session burned". */
+async function end(reason = "burned") {
+  if (ended) return;
+  ended = true;
+  clearTimeout(graceTimer);
+  wipe();
+  countdown.stop();
+  history.replaceState(null, "", location.pathname);
+  await playBurn();
+  page.hidden = true;
+  if (reason === "gone") part(main, "burned-text").textContent = "This room doesn't exist or has burned.";
+  const screen = part(main, "burned");
+  screen.hidden = false;
+  document.title = "Session burned - Burn Chat";
+  focusQuietly(screen.querySelector("h1"));
+}
+
+/** Drops the PIN, link keys, member list and socket. */
+function wipe() {
+  pin = linkKeys = null;
+  members.clear();
+  queue.reset();
+  part(page, "members").replaceChildren();
+  if (socket) {
+    socket.off();
+    socket.disconnect();
+    socket = null;
+  }
+}
+
+/** Page start: refuse without WebCrypto, derive the optional link keys, wire the form. */
+async function boot() {
+  if (!canEncrypt()) {
+    part(page, "insecure-error").hidden = false;
+    part(page, "pin-form").hidden = true;
+    return;
+  }
+  part(page, "pin-form").addEventListener("submit", onPinSubmit);
+  part(page, "pin-input").focus({ preventScroll: true });
+  linkKeys = await loadLinkKeys();
+  part(page, "pin-submit").disabled = false; // only now can the PIN go over the socket, never a native submit
+  window.addEventListener("pagehide", wipe);
+  window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+}
+
+boot();

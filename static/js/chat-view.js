@@ -1,0 +1,217 @@
+// The chat's two widgets: the message log (text only via textContent, sticky
+// scrolling) and the composer (Securing... state, UTF-8 byte budget, Enter to
+// send, nothing lost on a failed send).
+import { MAX_PLAINTEXT_BYTES, utf8Length } from "./crypto.js";
+import { formatClock, make, userText } from "./ui.js";
+
+const STICK_PX = 64;           // "at the bottom" tolerance, so a half-visible last line still counts
+const GROUP_MS = 3 * 60 * 1000; // consecutive messages of one sender within this share a header
+
+/** A stable hue for a member, so each name keeps its colour. */
+function hueOf(memberId) {
+  let hash = 0;
+  for (const ch of memberId || "") hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return hash % 360;
+}
+
+/** The role="log" list of messages and system lines. */
+export class MessageLog {
+  #log; #jump; #last = { senderId: null, at: 0 };
+
+  /** `log`: the role="log" element; `jump`: the "New messages" button shown when scrolled up. */
+  constructor(log, jump) {
+    this.#log = log;
+    this.#jump = jump;
+    log.addEventListener("scroll", () => { if (this.#atBottom()) jump.hidden = true; }, { passive: true });
+    jump.addEventListener("click", () => this.scrollToBottom());
+  }
+
+  /** True when the reader is at (or very near) the newest message. */
+  #atBottom() {
+    const log = this.#log;
+    return log.scrollHeight - log.scrollTop - log.clientHeight <= STICK_PX;
+  }
+
+  /** Appends a node; follows it only if the reader was already at the bottom. */
+  #append(node) {
+    const follow = this.#atBottom();
+    this.#log.append(node);
+    if (follow) this.scrollToBottom();
+    else this.#jump.hidden = false;
+  }
+
+  /** Jumps to the newest message. */
+  scrollToBottom() {
+    this.#log.scrollTop = this.#log.scrollHeight;
+    this.#jump.hidden = true;
+  }
+
+  /** Shows one chat message; `own` ones are right-aligned bubbles without a name. */
+  addMessage({ senderId, name, text, own, at = new Date() }) {
+    const grouped = this.#last.senderId === senderId && at - this.#last.at < GROUP_MS;
+    this.#last = { senderId, at };
+    const item = make("div", `msg ${own ? "msg--own" : "msg--other"}${grouped ? " msg--cont" : ""}`);
+    item.dataset.testid = own ? "message-own" : "message";
+    item.style.setProperty("--hue", hueOf(senderId));
+    const bubble = make("div", "msg__bubble");
+    if (!own && !grouped) bubble.append(userText("span", "msg__name", name));
+    else item.append(userText("span", "visually-hidden", own ? "You" : name));
+    bubble.append(userText("p", "msg__text", text));
+    const time = make("time", "msg__time", formatClock(at));
+    time.dateTime = at.toISOString();
+    bubble.append(time);
+    item.append(bubble);
+    this.#append(item);
+  }
+
+  /** Shows a system line such as "Ana joined"; `parts` are plain strings or {name} for user text. */
+  addSystem(parts, tone = "") {
+    const line = make("p", `sys${tone ? ` sys--${tone}` : ""}`);
+    line.dataset.testid = "system-line";
+    for (const piece of parts) {
+      line.append(typeof piece === "string" ? document.createTextNode(piece) : userText("span", "sys__name", piece.name));
+    }
+    this.#last = { senderId: null, at: 0 };
+    this.#append(line);
+  }
+
+  /** Removes every message node at once (burn, kick): no text of the room stays in the DOM. */
+  clear() {
+    this.#log.replaceChildren();
+    this.#last = { senderId: null, at: 0 };
+    this.#jump.hidden = true;
+  }
+}
+
+/** The message box: sends on Enter, counts bytes, locks while securing, keeps text on failure. */
+export class Composer {
+  #form; #text; #send; #status; #bytes; #onSend;
+  #ready = false; #sending = false; #waitingText = "Securing..."; #statusTimer = 0;
+
+  /** `onSend(text)` resolves {ok} or {ok: false, message}; the text is cleared only on ok. */
+  constructor(form, { onSend }) {
+    this.#form = form;
+    this.#text = form.querySelector("[data-part=composer-text]");
+    this.#send = form.querySelector("[data-part=send]");
+    this.#status = form.querySelector("[data-part=composer-status]");
+    this.#bytes = form.querySelector("[data-part=byte-counter]");
+    this.#onSend = onSend;
+    this.#text.addEventListener("input", () => this.#refreshBytes());
+    this.#text.addEventListener("keydown", (event) => this.#onKey(event));
+    form.addEventListener("submit", (event) => { event.preventDefault(); this.#submit(); });
+    this.#autosizeFallback();
+    this.#refreshBytes();
+    this.#render();
+  }
+
+  /** Enter sends, Shift+Enter (or an IME composition) types a newline. */
+  #onKey(event) {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+    event.preventDefault();
+    this.#form.requestSubmit();
+  }
+
+  /** Browsers without `field-sizing: content` grow the box with a little script instead. */
+  #autosizeFallback() {
+    if (globalThis.CSS?.supports?.("field-sizing", "content")) return;
+    this.#text.addEventListener("input", () => {
+      this.#text.style.setProperty("height", "auto");
+      this.#text.style.setProperty("height", `${this.#text.scrollHeight}px`);
+    });
+  }
+
+  /** Bytes left of the 4096-byte budget (negative when over). */
+  #left() {
+    return MAX_PLAINTEXT_BYTES - utf8Length(this.#text.value);
+  }
+
+  /** Updates the byte counter and the over-limit warning. */
+  #refreshBytes() {
+    const left = this.#left();
+    this.#bytes.textContent = left >= 0 ? `${left} bytes left` : `${-left} bytes too long`;
+    this.#bytes.dataset.level = left < 0 ? "over" : left < 200 ? "low" : "";
+    if (left < 0) this.showStatus(this.#tooLongText(left), "error", 0);
+    else if (this.#status.dataset.tone === "error" && this.#status.dataset.kind === "too-long") this.#render();
+  }
+
+  /** The sentence for a message over the limit. */
+  #tooLongText(left) {
+    return `Too long: messages are limited to ${MAX_PLAINTEXT_BYTES} bytes (${-left} over). Shorten it to send.`;
+  }
+
+  /** Validates and hands the text to onSend; keeps it in the box unless it was sent. */
+  async #submit() {
+    if (!this.#ready || this.#sending) return;
+    const text = this.#text.value;
+    if (!text.trim()) return;
+    const left = this.#left();
+    if (left < 0) {
+      this.showStatus(this.#tooLongText(left), "error", 0);
+      return;
+    }
+    this.#sending = true;
+    this.#render();
+    let result;
+    try {
+      result = await this.#onSend(text);
+    } catch {
+      result = { ok: false, message: "Couldn't send - try again." };
+    }
+    this.#sending = false;
+    if (result.ok && this.#text.value === text) {
+      this.#text.value = "";
+      this.#text.style.removeProperty("height");
+      this.#refreshBytes();
+    }
+    this.#render();
+    if (!result.ok && result.message) this.showStatus(result.message, "error", 5000);
+    if (this.#ready) this.#text.focus({ preventScroll: true });
+  }
+
+  /** Ready: the current epoch's key is held. Otherwise the box locks and says `waitingText`. */
+  setReady(ready, waitingText = "Securing...") {
+    this.#ready = ready;
+    this.#waitingText = waitingText;
+    this.#render();
+  }
+
+  /** Shows a status sentence under the box; it clears itself after `ms` (0 keeps it). */
+  showStatus(text, tone = "", ms = 4000) {
+    clearTimeout(this.#statusTimer);
+    this.#status.textContent = text;
+    this.#status.dataset.tone = tone;
+    this.#status.dataset.kind = text.startsWith("Too long:") ? "too-long" : "";
+    if (ms) this.#statusTimer = setTimeout(() => this.#render(), ms);
+  }
+
+  /** Puts the box and button in the state that matches ready/sending. */
+  #render() {
+    const locked = !this.#ready || this.#sending;
+    // readonly + aria-disabled rather than `disabled`: the box keeps focus (and the phone keyboard) across a rekey.
+    this.#text.readOnly = locked;
+    this.#text.setAttribute("aria-disabled", String(!this.#ready));
+    this.#text.placeholder = this.#ready ? "Write a message" : this.#waitingText;
+    this.#send.disabled = locked;
+    this.#form.dataset.state = this.#ready ? (this.#sending ? "sending" : "ready") : "securing";
+    clearTimeout(this.#statusTimer);
+    if (this.#left() < 0) this.showStatus(this.#tooLongText(this.#left()), "error", 0);
+    else {
+      this.#status.textContent = this.#ready ? "End-to-end encrypted" : this.#waitingText;
+      this.#status.dataset.tone = this.#ready ? "ok" : "wait";
+      this.#status.dataset.kind = "";
+    }
+  }
+
+  /** Empties the box and locks it for good (the room ended). */
+  wipe() {
+    this.#text.value = "";
+    this.#ready = false;
+    this.#refreshBytes();
+    this.#render();
+  }
+
+  /** Focuses the message box. */
+  focus() {
+    this.#text.focus({ preventScroll: true });
+  }
+}

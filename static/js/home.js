@@ -1,0 +1,161 @@
+// The home page: choose how long the room lives, create it, then share the
+// link (made here: the secret after # is born in this browser), the QR code and
+// the one-time admin PIN. "Enter room" stays in this document so the PIN goes
+// with us in memory only - never into a URL, cookie or storage.
+import { randomId } from "./crypto.js";
+import { Countdown, ServerClock } from "./countdown.js";
+import { drawQr } from "./qr.js";
+import { mountRoom } from "./room.js";
+import { canEncrypt, focusQuietly, formatDuration, part, say, wireCopyButton } from "./ui.js";
+
+const CLOCK_SKEW_TOLERANCE_MS = 2000;
+const HTTP_ERRORS = {
+  400: "That duration isn't allowed.",
+  429: "You've made a lot of rooms - slow down and try again in a minute.",
+  503: "Burn Chat is busy, try again in a minute.",
+};
+
+const main = document.querySelector('main[data-page="home"]');
+const home = part(main, "home");
+const form = part(home, "create-form");
+const minTtl = Number(main.dataset.minTtl);
+const maxTtl = Number(main.dataset.maxTtl);
+let creating = false;
+
+/** The chosen lifetime in seconds, or throws an Error whose message explains the bounds. */
+function chosenTtl() {
+  const choice = form.querySelector('input[name="ttl"]:checked')?.value;
+  if (choice && choice !== "custom") return Number(choice);
+  const amount = Number(part(home, "custom-amount").value);
+  const seconds = amount * Number(part(home, "custom-unit").value);
+  if (!Number.isInteger(amount) || amount <= 0 || seconds < minTtl || seconds > maxTtl) {
+    throw new Error(`Choose a whole number from ${formatDuration(minTtl)} to ${formatDuration(maxTtl)}.`);
+  }
+  return seconds;
+}
+
+/** Shows the custom fields only while "Custom" is picked, and clears a stale error. */
+function onTtlChoice() {
+  const custom = part(home, "custom-radio").checked;
+  part(home, "custom").hidden = !custom;
+  say(part(home, "ttl-error"), "");
+  part(home, "custom-amount").removeAttribute("aria-invalid");
+  if (custom) part(home, "custom-amount").focus();
+}
+
+/** Asks the server for a room; resolves {ok, data, serverDate} or {ok: false, message}. */
+async function createRoom(ttlSeconds) {
+  let response;
+  try {
+    response = await fetch("/api/rooms", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ttl_seconds: ttlSeconds }),
+      cache: "no-store",
+      credentials: "same-origin",
+    });
+  } catch {
+    return { ok: false, message: "Can't reach Burn Chat - check your connection and try again." };
+  }
+  const data = await response.json().catch(() => ({}));
+  if (response.status === 201 && data.room && data.url && data.pin) {
+    return { ok: true, data, serverDate: Date.parse(response.headers.get("Date") || "") };
+  }
+  return { ok: false, message: data.error || HTTP_ERRORS[response.status] || "Couldn't create the room. Try again." };
+}
+
+/** Form submit: validate, create, then show the result panel. Only an explicit submit creates a room. */
+async function onSubmit(event) {
+  event.preventDefault();
+  if (creating) return;
+  say(part(home, "create-error"), "");
+  if (!canEncrypt()) {
+    say(part(home, "create-error"), "This browser can't encrypt here. Burn Chat needs a secure connection (https, or localhost) and a browser with WebCrypto.");
+    return;
+  }
+  let ttl;
+  try {
+    ttl = chosenTtl();
+  } catch (error) {
+    say(part(home, "ttl-error"), error.message);
+    part(home, "custom-amount").setAttribute("aria-invalid", "true");
+    part(home, "custom-amount").focus();
+    return;
+  }
+  const button = part(home, "create-button");
+  creating = true;
+  button.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  const secret = randomId();
+  const result = await createRoom(ttl);
+  creating = false;
+  button.disabled = false;
+  button.removeAttribute("aria-busy");
+  if (!result.ok) {
+    say(part(home, "create-error"), result.message);
+    return;
+  }
+  showCreated(result, secret);
+}
+
+/** The result panel: link, QR, one-time PIN, and the way into the room. */
+function showCreated({ data, serverDate }, secret) {
+  const { room, url, pin } = data;
+  const shareLink = `${location.origin}${url}#${secret}`;
+  const clock = new ServerClock();
+  // The API sends no `now`; the Date header is good to a second, so use it only for a real skew.
+  if (Number.isFinite(serverDate) && Math.abs(serverDate - Date.now()) > CLOCK_SKEW_TOLERANCE_MS) clock.sync(serverDate);
+  const expiresAt = Date.parse(data.expires_at);
+  const countdown = new Countdown({ clock, timers: [part(home, "created-timer")] });
+  countdown.update(expiresAt);
+  countdown.start();
+
+  const linkField = part(home, "share-link");
+  linkField.value = shareLink;
+  linkField.addEventListener("focus", () => linkField.select());
+  wireCopyButton(part(home, "copy-link"), () => shareLink, part(home, "link-copied"), linkField);
+  part(home, "admin-link").href = `${url}/admin#${secret}`;
+
+  form.hidden = true;
+  home.dataset.state = "created"; // the hero shrinks so "Enter room" stays near on a phone
+  part(home, "created").hidden = false;
+  drawQr(part(home, "qr"), shareLink); // after unhiding, so the canvas knows its size
+  wirePin(pin);
+  focusQuietly(part(home, "created").querySelector("h2"));
+
+  part(home, "enter-room").addEventListener("click", () => {
+    countdown.stop();
+    enterRoom({ room, url, secret, pin, expiresAt, nowMs: clock.now() });
+  }, { once: true });
+}
+
+/** The PIN stays masked (and out of the DOM) until "Reveal PIN"; "Copy PIN" works either way. */
+function wirePin(pin) {
+  const shown = part(home, "pin");
+  const reveal = part(home, "reveal-pin");
+  const masked = shown.textContent;
+  reveal.addEventListener("click", () => {
+    const revealing = reveal.getAttribute("aria-pressed") !== "true";
+    shown.textContent = revealing ? pin : masked;
+    shown.dataset.revealed = String(revealing);
+    reveal.setAttribute("aria-pressed", String(revealing));
+    reveal.textContent = revealing ? "Hide PIN" : "Reveal PIN";
+  });
+  const status = part(home, "pin-copied");
+  wireCopyButton(part(home, "copy-pin"), () => pin, status);
+}
+
+/** Same document, new address: /r/ROOM#SECRET, the room UI, and the PIN handed over in memory. */
+function enterRoom({ room, url, secret, pin, expiresAt, nowMs }) {
+  history.pushState(null, "", `${url}#${secret}`);
+  home.remove(); // the PIN leaves the DOM with the result panel
+  document.title = "Burning room - Burn Chat";
+  // Back (or forward) from here means leaving the room: load whatever the address now says.
+  window.addEventListener("popstate", () => location.reload());
+  mountRoom({ main, roomId: room, secret, pin, expiresAtMs: expiresAt, nowMs, count: 0, locked: false });
+}
+
+for (const radio of form.querySelectorAll('input[name="ttl"]')) radio.addEventListener("change", onTtlChoice);
+part(home, "custom-hint").textContent = `From ${formatDuration(minTtl)} to ${formatDuration(maxTtl)}.`;
+form.addEventListener("submit", onSubmit);
+part(home, "create-button").disabled = false; // enabled only now that a submit can't fall back to a native one

@@ -1,0 +1,47 @@
+// The people list, used in the room (from RoomSession.members()) and on the
+// admin page: avatar initial, name (user text), "you" tag, key fingerprint and,
+// for an admin, a Kick button per member.
+import { make, userText } from "./ui.js";
+
+/** The first letter or digit of a name for its avatar, or "?" (names may start with marks or symbols). */
+function initial(name) {
+  const match = /[\p{L}\p{N}]/u.exec(name || "");
+  return match ? match[0].toLocaleUpperCase() : "?";
+}
+
+/** A hue from the fingerprint, so an avatar's colour follows the member's key. */
+function hueOf(fingerprint) {
+  return parseInt((fingerprint || "0").replace(/\s/g, "").slice(0, 4), 16) % 360 || 0;
+}
+
+/** One list item: [avatar] name (you) / fingerprint  [Kick]. */
+function personItem(person, onKick) {
+  const item = make("li", `person${person.isSelf ? " person--self" : ""}${person.flagged ? " person--flagged" : ""}`);
+  item.dataset.memberId = person.memberId;
+  item.dataset.testid = "person";
+  item.style.setProperty("--hue", hueOf(person.fingerprint));
+  item.append(make("span", "person__avatar", initial(person.name)));
+  const info = make("div", "person__info");
+  const nameLine = make("span", "person__name-line");
+  nameLine.append(userText("span", "person__name", person.name));
+  if (person.isSelf) nameLine.append(make("span", "tag tag--you", "you"));
+  if (person.label) nameLine.append(make("span", `tag ${person.labelClass || ""}`.trim(), person.label));
+  info.append(nameLine);
+  const print = make("span", "person__fingerprint", person.fingerprint || "");
+  print.title = "Key fingerprint";
+  info.append(print);
+  item.firstChild.setAttribute("aria-hidden", "true");
+  item.append(info);
+  if (onKick && !person.isSelf) {
+    const kick = make("button", "btn btn--danger-ghost btn--compact person__kick", "Kick");
+    kick.type = "button";
+    kick.addEventListener("click", () => onKick(person, kick));
+    item.append(kick);
+  }
+  return item;
+}
+
+/** Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick` adds Kick buttons. */
+export function renderPeople(list, people, { onKick = null } = {}) {
+  list.replaceChildren(...people.map((person) => personItem(person, onKick)));
+}

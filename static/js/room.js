@@ -1,0 +1,193 @@
+// The room page: before joining (countdown, head count, lock, name), the chat
+// once joined (room-chat.js), and the screen it ends on (burned, removed).
+// Used by room.html on load, and by home.js through mountRoom() when the
+// creator presses "Enter room" (then with the admin PIN, in memory only).
+import { b64uDecode, validateName } from "./crypto.js";
+import { playBurn } from "./burn.js";
+import { Countdown, ServerClock } from "./countdown.js";
+import { RoomChat } from "./room-chat.js";
+import { canEncrypt, errorText, focusQuietly, part, say, secretFromHash, wireCopyButton } from "./ui.js";
+
+const DESTROYED_GRACE_MS = 4000; // how long we wait for the server's `destroyed` after our own zero
+const NAME_ERROR = "Enter a name of 1 to 32 characters, without control characters.";
+
+/** True when `secret` is a well-formed 16-byte link secret. */
+function isValidSecret(secret) {
+  try {
+    return Boolean(secret) && b64uDecode(secret).length === 16;
+  } catch {
+    return false;
+  }
+}
+
+/** "Nobody yet" / "1 person" / "N people". */
+function peopleText(count) {
+  if (!count) return "Nobody yet";
+  return count === 1 ? "1 person" : `${count} people`;
+}
+
+/**
+ * Shows the room UI inside `main` and runs it.
+ * `pin` is the admin PIN when the creator comes straight from the home page.
+ */
+export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs, count = 0, locked = false }) {
+  const root = part(main, "room");
+  main.dataset.page = "room";
+  main.classList.replace("page--home", "page--room");
+  const clock = new ServerClock();
+  clock.sync(nowMs);
+  let chat = null;
+  let ending = false;
+  let graceTimer = 0;
+
+  const countdown = new Countdown({
+    clock,
+    timers: [part(root, "countdown")],
+    banner: part(root, "final-banner"),
+    onZero: () => {
+      // The server burns the room and says `destroyed`; if that never arrives, burn anyway.
+      if (chat?.joined) graceTimer = setTimeout(() => chat.end("burned", "expired"), DESTROYED_GRACE_MS);
+      else end("burned", "expired");
+    },
+  });
+  countdown.update(expiresAtMs, nowMs);
+  countdown.start();
+  showState({ locked, count });
+
+  /** Reflects the lock state and head count wherever the page shows them. */
+  function showState({ locked: isLocked, count: people }) {
+    if (typeof isLocked === "boolean") {
+      part(root, "prejoin-lock").textContent = isLocked ? "Locked by its admin" : "Open";
+      part(root, "prejoin-lock").dataset.locked = String(isLocked);
+      part(root, "lock-badge").hidden = !isLocked;
+    }
+    if (Number.isInteger(people)) part(root, "prejoin-count").textContent = peopleText(people);
+  }
+
+  /** Ends the room on screen: wipe already happened; burn animation or the removed screen. */
+  async function end(kind, detail) {
+    if (ending) return;
+    ending = true;
+    clearTimeout(graceTimer);
+    countdown.stop();
+    chat?.end(kind, detail); // no-op when the chat itself reported the end
+    part(root, "connection-banner").hidden = true;
+    history.replaceState(null, "", location.pathname); // the secret is useless now; drop it from the address bar
+    if (kind === "burned") await playBurn();
+    part(root, "prejoin").hidden = true;
+    part(root, "chat").hidden = true;
+    root.dataset.state = "ended";
+    main.classList.remove("page--chat");
+    const screen = part(root, kind === "kicked" ? "removed" : kind === "burned" ? "burned" : "failed");
+    if (kind === "burned" && detail === "gone") part(root, "burned-text").textContent = "This room doesn't exist or has burned.";
+    if (kind === "failed") part(root, "failed-text").textContent = detail || "This chat ended.";
+    screen.hidden = false;
+    document.title = kind === "kicked" ? "Removed - Burn Chat" : "Session burned - Burn Chat";
+    focusQuietly(screen.querySelector("h1"));
+  }
+
+  /** Switches from the join form to the chat, moving the one countdown into the chat header. */
+  function showChat() {
+    part(root, "chat-timer-slot").append(part(root, "countdown"));
+    part(root, "prejoin").hidden = true;
+    part(root, "chat").hidden = false;
+    root.dataset.state = "chat";
+    main.classList.add("page--chat"); // the chat fills the screen edge to edge
+  }
+
+  /** The join form: validate the name, then join; errors are shown by code. */
+  async function onJoin(event) {
+    event.preventDefault();
+    const input = part(root, "name-input");
+    const button = part(root, "join-button");
+    say(part(root, "join-error"), "");
+    let name;
+    try {
+      name = validateName(input.value);
+      input.removeAttribute("aria-invalid");
+      say(part(root, "name-error"), "");
+    } catch {
+      input.setAttribute("aria-invalid", "true");
+      say(part(root, "name-error"), NAME_ERROR);
+      input.focus();
+      return;
+    }
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    chat ??= new RoomChat({
+      root, roomId, secret, pin, countdown,
+      onEnd: (kind, detail) => end(kind, detail),
+      onState: showState,
+    });
+    const result = await chat.join(name);
+    button.disabled = false;
+    button.removeAttribute("aria-busy");
+    if (result.ok) {
+      showChat();
+      chat.focus();
+      return;
+    }
+    if (result.code === "no_room") return end("burned", "gone");
+    say(part(root, "join-error"), errorText(result));
+  }
+
+  /** Everything of the room leaves memory when the page goes away. */
+  function onPageHide() {
+    chat?.wipe();
+  }
+
+  wireCopyButton(part(root, "copy-link"), () => `${location.origin}/r/${roomId}#${secret}`, part(root, "copy-status"));
+  wirePeopleToggle(root);
+  window.addEventListener("pagehide", onPageHide);
+  // A page restored from the back/forward cache has wiped keys and a dead socket: start over.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+
+  const form = part(root, "join-form");
+  if (!canEncrypt()) {
+    part(root, "insecure-error").hidden = false;
+    form.hidden = true;
+    return;
+  }
+  if (!isValidSecret(secret)) {
+    part(root, "link-error").hidden = false;
+    form.hidden = true;
+    return;
+  }
+  form.addEventListener("submit", onJoin);
+  part(root, "join-button").disabled = false;
+  part(root, "name-input").focus({ preventScroll: true });
+}
+
+/** On phones the people panel folds away behind the header's people button. */
+function wirePeopleToggle(root) {
+  const toggle = part(root, "people-toggle");
+  const panel = part(root, "people-panel");
+  const setOpen = (open) => {
+    toggle.setAttribute("aria-expanded", String(open));
+    panel.classList.toggle("is-open", open);
+  };
+  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+  panel.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+}
+
+/** room.html: read the server's data-* attributes and the link secret from the fragment. */
+function bootRoomPage() {
+  const main = document.querySelector('main[data-page="room"]');
+  if (!main) return;
+  mountRoom({
+    main,
+    roomId: main.dataset.roomId,
+    secret: secretFromHash(location.hash),
+    expiresAtMs: Number(main.dataset.expiresAtMs),
+    nowMs: Number(main.dataset.nowMs),
+    count: Number(main.dataset.count),
+    locked: main.dataset.locked === "true",
+  });
+}
+
+bootRoomPage();
