@@ -26,7 +26,7 @@ def run_countdown(courier, room_id, waker):
     """Background task for one room: tick, sleep, burn at zero; ends when the room is gone."""
     while True:
         room = courier.store.get(room_id)
-        if room is None:
+        if room is None or not courier.owns(room):
             return
         remaining = room.expires_at - courier.now()
         if remaining <= 0:

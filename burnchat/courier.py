@@ -4,6 +4,7 @@ Socket handlers and views call into this; it talks to the store and emits
 through Flask-SocketIO. It never sees a name, a plaintext or a key.
 """
 
+import secrets
 from dataclasses import dataclass
 
 from . import pins
@@ -37,6 +38,8 @@ class Courier:
         self.socketio = socketio
         self.now = now
         self.connections = {}
+        self.process_id = secrets.token_hex(8)  # names this process in countdown leases
+        self._buckets = {}  # sid -> the member's message TokenBucket (local to its socket)
         self._wakers = {}
         self.creation_limiter = AddressLimiter(now, config.room_creations_per_minute)
         self.connection_limiter = AddressLimiter(now, config.connections_per_minute)
@@ -57,11 +60,28 @@ class Courier:
         salt, digest = pins.hash_pin(pin)
         now = self.now()
         room = Room(room_id=new_room_id(), pin_salt=salt, pin_hash=digest, created_at=now,
-                    expires_at=now + ttl_seconds, pin_guard=pins.PinGuard(self.now))
+                    expires_at=now + ttl_seconds,
+                    owner=self.process_id if self.store.shared else None)
         self.store.add(room)
-        waker = self._wakers[room.room_id] = self.socketio.server.eio.create_event()
-        self.socketio.start_background_task(run_countdown, self, room.room_id, waker)
+        self.start_countdown(room.room_id)
         return room, pin
+
+    def start_countdown(self, room_id):
+        """Run a room's countdown in this process."""
+        waker = self._wakers[room_id] = self.socketio.server.eio.create_event()
+        self.socketio.start_background_task(run_countdown, self, room_id, waker)
+
+    def owns(self, room):
+        """True when this process runs the room's countdown."""
+        return room.owner is None or room.owner == self.process_id
+
+    def run_leases(self):
+        """Shared stores only: keep this process's lease alive and adopt rooms of dead processes."""
+        while True:
+            for room_id in self.store.renew_and_claim(self.process_id):
+                if room_id not in self._wakers:
+                    self.start_countdown(room_id)
+            self.socketio.sleep(self.store.lease_renew_seconds)
 
     def room_or_error(self, room_id):
         """The live room, or the one error for unknown and burned alike."""
@@ -122,32 +142,35 @@ class Courier:
     def disconnect(self, sid):
         """A socket went away: it leaves whatever it was in."""
         connection = self.connections.pop(sid, None)
+        self._buckets.pop(sid, None)
         if connection is None:
             return
         if connection.member_id:
             self._remove(connection.room_id, connection.member_id, "disconnected")
         if connection.admin_of:
-            room = self.store.get(connection.admin_of)
-            if room is not None:
-                room.admin_sids.discard(sid)
+            with self.store.edit(connection.admin_of) as room:
+                if room is not None:
+                    room.admin_sids.discard(sid)
 
     def join(self, sid, payload):
         """Add the socket's member to a room; returns the join ack."""
         connection = self.connections[sid]
         if connection.member_id:
             raise RoomError("already_joined", "This connection has already joined a room.")
-        room = self.room_or_error(payload.room)
-        bucket = TokenBucket(self.now, self.config.message_rate_per_second, self.config.message_burst)
-        member = Member(payload.member_id, sid, payload.announcement(), bucket)
-        room.add_member(member, self.config.max_members_per_room)
-        others = [m.public() for m in room.members.values() if m is not member]
-        connection.room_id, connection.member_id = room.room_id, member.member_id
-        self.socketio.server.enter_room(sid, room.room_id, namespace="/")
-        self._to_room(room, "member_joined", member.public(), skip_sid=sid)
-        self._room_state(room)
-        self._plan_keys(room)
-        return {"epoch": room.keys.epoch, "members": others, **self._times(room),
-                "locked": room.locked}
+        member = Member(payload.member_id, sid, payload.announcement())
+        with self.store.edit(payload.room) as room:
+            self._check_live(room)
+            room.add_member(member, self.config.max_members_per_room)
+            others = [m.public() for m in room.members.values() if m.member_id != member.member_id]
+            connection.room_id, connection.member_id = room.room_id, member.member_id
+            self._buckets[sid] = TokenBucket(self.now, self.config.message_rate_per_second,
+                                             self.config.message_burst)
+            self.socketio.server.enter_room(sid, room.room_id, namespace="/")
+            self._to_room(room, "member_joined", member.public(), skip_sid=sid)
+            self._room_state(room)
+            self._plan_keys(room)
+            return {"epoch": room.keys.epoch, "members": others, **self._times(room),
+                    "locked": room.locked}
 
     def leave(self, sid):
         """The member asked to leave."""
@@ -159,51 +182,54 @@ class Courier:
 
     def _remove(self, room_id, member_id, reason):
         """Take a member out of a room and move the others to a new key epoch."""
-        room = self.store.get(room_id)
-        if room is None or room.remove_member(member_id) is None:
-            return
-        self._to_room(room, "member_left", {"member_id": member_id, "reason": reason})
-        if room.members:
-            room.keys.new_epoch()
-            self._to_members(room, "rekey", {"epoch": room.keys.epoch})
-            self._plan_keys(room)
-        else:
-            room.keys.request = None
-        self._room_state(room)
+        with self.store.edit(room_id) as room:
+            if room is None or room.remove_member(member_id) is None:
+                return
+            self._to_room(room, "member_left", {"member_id": member_id, "reason": reason})
+            if room.members:
+                room.keys.new_epoch()
+                self._to_members(room, "rekey", {"epoch": room.keys.epoch})
+                self._plan_keys(room)
+            else:
+                room.keys.request = None
+            self._room_state(room)
 
     # ---- keys and messages --------------------------------------------------------------
 
     def key_held(self, sid, epoch):
         """A member reports the epoch it now holds."""
         connection = self._member_connection(sid)
-        room = self.room_or_error(connection.room_id)
-        if epoch != room.keys.epoch:
-            raise RoomError("stale_epoch", "That is not the room's current key epoch.")
-        room.members[connection.member_id].held_epoch = epoch
-        self._plan_keys(room)
+        with self.store.edit(connection.room_id) as room:
+            self._check_live(room)
+            if epoch != room.keys.epoch:
+                raise RoomError("stale_epoch", "That is not the room's current key epoch.")
+            room.members[connection.member_id].held_epoch = epoch
+            self._plan_keys(room)
 
     def key_deliver(self, sid, payload):
         """A member answers its key_request: forward each blob to its recipient only."""
         connection = self._member_connection(sid)
-        room = self.room_or_error(connection.room_id)
-        request = room.keys.request
-        if request is None or request.server != connection.member_id or request.epoch != payload.epoch:
-            raise RoomError("stale_epoch", "No key request for you at that epoch.")
-        recipients = set(request.recipients)
-        for blob in payload.blobs:
-            if blob.sender != connection.member_id or blob.epoch != payload.epoch \
-                    or blob.recipient not in recipients:
-                raise RoomError("invalid", "A key blob is not part of the request.")
-        request.delivered = True
-        if request.create:
-            room.members[connection.member_id].held_epoch = request.epoch
-        for blob in payload.blobs:
-            target = room.members.get(blob.recipient)
-            if target is not None:
-                self.socketio.emit("room_key", {
-                    "epoch": blob.epoch, "from": blob.sender, "to": blob.recipient,
-                    "wrapped": blob.wrapped, "sig": blob.sig}, to=target.sid)
-        self._plan_keys(room)
+        with self.store.edit(connection.room_id) as room:
+            self._check_live(room)
+            request = room.keys.request
+            if request is None or request.server != connection.member_id \
+                    or request.epoch != payload.epoch:
+                raise RoomError("stale_epoch", "No key request for you at that epoch.")
+            recipients = set(request.recipients)
+            for blob in payload.blobs:
+                if blob.sender != connection.member_id or blob.epoch != payload.epoch \
+                        or blob.recipient not in recipients:
+                    raise RoomError("invalid", "A key blob is not part of the request.")
+            request.delivered = True
+            if request.create:
+                room.members[connection.member_id].held_epoch = request.epoch
+            for blob in payload.blobs:
+                target = room.members.get(blob.recipient)
+                if target is not None:
+                    self.socketio.emit("room_key", {
+                        "epoch": blob.epoch, "from": blob.sender, "to": blob.recipient,
+                        "wrapped": blob.wrapped, "sig": blob.sig}, to=target.sid)
+            self._plan_keys(room)
 
     def relay(self, sid, envelope):
         """Relay a message envelope to every other member of the sender's room."""
@@ -213,7 +239,9 @@ class Courier:
             raise RoomError("not_sender", "A message must carry your own member ID.")
         if envelope.epoch != room.keys.epoch:
             raise RoomError("stale_epoch", "The room moved to a new key; wait for it.")
-        if not room.members[connection.member_id].bucket.take():
+        if connection.member_id not in room.members:
+            raise RoomError("not_member", "Join the room first.")
+        if not self._buckets[sid].take():
             raise RoomError("rate_limited", "Slow down: you are sending too fast.")
         self.socketio.emit("message", {
             "v": envelope.v, "epoch": envelope.epoch, "sender": envelope.sender,
@@ -222,9 +250,9 @@ class Courier:
 
     def check_key_requests(self, room_id):
         """Re-plan after a key request's deadline (its watchdog calls this)."""
-        room = self.store.get(room_id)
-        if room is not None:
-            self._plan_keys(room)
+        with self.store.edit(room_id) as room:
+            if room is not None:
+                self._plan_keys(room)
 
     def _plan_keys(self, room):
         """Ask the right member to create or serve the room key, if anyone needs it."""
@@ -242,25 +270,27 @@ class Courier:
     def _key_watchdog(self, room_id, request):
         """Wake after the request's deadline and hand the job on if it was not done."""
         self.socketio.sleep(max(0.0, request.deadline - self.now()) + 0.05)
-        room = self.store.get(room_id)
-        if room is not None and room.keys.request is request:
-            self._plan_keys(room)
+        with self.store.edit(room_id) as room:
+            if room is not None and room.keys.request == request:
+                self._plan_keys(room)
 
     # ---- admin --------------------------------------------------------------------------
 
     def admin_auth(self, sid, room_id, pin):
         """Check a PIN; on success this one connection holds admin rights for the room."""
         connection = self.connections[sid]
-        room = self.room_or_error(room_id)
+        self.room_or_error(room_id)
         if not self.pin_limiter.allow(connection.address):
             raise RoomError("rate_limited", "Too many PIN attempts. Slow down.")
-        room.check_pin(pin, connection.address)
-        room.admin_sids.add(sid)
-        connection.admin_of = room.room_id
-        if connection.room_id != room.room_id:
-            self.socketio.server.enter_room(sid, watch_room(room.room_id), namespace="/")
-        return {"members": [m.public() for m in room.members.values()],
-                "locked": room.locked, **self._times(room)}
+        with self.store.edit(room_id) as room:
+            self._check_live(room)
+            room.check_pin(pin, connection.address, self.now)  # a failure is kept even as it raises
+            room.admin_sids.add(sid)
+            connection.admin_of = room.room_id
+            if connection.room_id != room.room_id:
+                self.socketio.server.enter_room(sid, watch_room(room.room_id), namespace="/")
+            return {"members": [m.public() for m in room.members.values()],
+                    "locked": room.locked, **self._times(room)}
 
     def admin_room(self, sid):
         """The room this connection administers, or an error."""
@@ -286,16 +316,20 @@ class Courier:
 
     def lock(self, sid, locked):
         """Admin locks or unlocks the room for newcomers."""
-        room = self.admin_room(sid)
-        room.locked = locked
-        self._room_state(room)
+        with self.store.edit(self.admin_room(sid).room_id) as room:
+            self._check_live(room)
+            room.locked = locked
+            self._room_state(room)
 
     def extend(self, sid, seconds):
         """Admin adds time; every screen's countdown follows at once."""
-        room = self.admin_room(sid)
-        room.extend(seconds, self.now())
-        self._room_state(room)
-        self._wakers[room.room_id].set()
+        with self.store.edit(self.admin_room(sid).room_id) as room:
+            self._check_live(room)
+            room.extend(seconds, self.now())
+            self._room_state(room)
+        waker = self._wakers.get(room.room_id)
+        if waker is not None:
+            waker.set()
         return self._times(room)
 
     def burn_now(self, sid):
@@ -304,6 +338,11 @@ class Courier:
         self.burn(room.room_id, "burned", defer=True)
 
     # ---- helpers ------------------------------------------------------------------------
+
+    def _check_live(self, room):
+        """Refuse when a room being edited is gone (unknown or burned alike)."""
+        if room is None:
+            raise RoomError("no_room", "This room doesn't exist or has burned.")
 
     def _member_connection(self, sid):
         """The connection of a joined member, or an error."""

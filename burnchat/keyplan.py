@@ -32,6 +32,22 @@ class KeyState:
     skipped: set = field(default_factory=set)   # members that failed to answer this round
     given_up: set = field(default_factory=set)  # recipients that never confirmed this epoch
 
+    def to_dict(self):
+        """Plain JSON-ready data (sets become sorted lists)."""
+        request = None if self.request is None else {
+            **self.request.__dict__, "recipients": list(self.request.recipients)}
+        return {"epoch": self.epoch, "create_asked": self.create_asked, "request": request,
+                "skipped": sorted(self.skipped), "given_up": sorted(self.given_up)}
+
+    @classmethod
+    def from_dict(cls, data):
+        """The inverse of to_dict."""
+        request = data["request"]
+        if request is not None:
+            request = KeyRequest(**{**request, "recipients": tuple(request["recipients"])})
+        return cls(epoch=data["epoch"], create_asked=data["create_asked"], request=request,
+                   skipped=set(data["skipped"]), given_up=set(data["given_up"]))
+
     def new_epoch(self):
         """Move to a fresh epoch: every member needs the new key, nobody has made it yet."""
         self.epoch += 1

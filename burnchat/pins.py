@@ -7,7 +7,6 @@ import hashlib
 import math
 import hmac
 import secrets
-from collections import deque
 
 from .config import PIN_MAX_FAILURES, PIN_WINDOW_SECONDS
 
@@ -41,25 +40,27 @@ def pin_matches(pin, salt, digest):
 
 
 class PinGuard:
-    """Counts wrong PINs per client address: 3 within 10 minutes lock that address out."""
+    """Counts wrong PINs per client address: 3 within 10 minutes lock that address out.
 
-    def __init__(self, now, max_failures=PIN_MAX_FAILURES, window=PIN_WINDOW_SECONDS):
+    The failure records live in `failures` (address -> list of times), a plain
+    dict owned by the room, so a shared store can keep them with the room.
+    """
+
+    def __init__(self, now, failures, max_failures=PIN_MAX_FAILURES, window=PIN_WINDOW_SECONDS):
         self._now = now
+        self._failures = failures
         self._max_failures = max_failures
         self._window = window
-        self._failures = {}
 
     def _recent(self, address):
         """The address's failures still inside the window (older ones are forgotten)."""
-        failures = self._failures.get(address)
-        if failures is None:
-            return deque()
         cutoff = self._now() - self._window
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[address]
-        return failures
+        recent = [t for t in self._failures.get(address, ()) if t > cutoff]
+        if recent:
+            self._failures[address] = recent
+        else:
+            self._failures.pop(address, None)
+        return recent
 
     def retry_after(self, address):
         """Seconds until `address` may try again, or 0 when it is not locked out."""
@@ -74,9 +75,4 @@ class PinGuard:
 
     def record_failure(self, address):
         """Remember one wrong PIN from `address`."""
-        self._recent(address)
-        self._failures.setdefault(address, deque()).append(self._now())
-
-    def clear(self):
-        """Forget every record (the room burned)."""
-        self._failures.clear()
+        self._failures[address] = [*self._recent(address), self._now()]

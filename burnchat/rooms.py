@@ -4,13 +4,13 @@ No Flask here. Everything a room knows lives on its `Room` object so that burnin
 it is one deletion from the store.
 """
 
+import base64
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import pins
 from .config import EXTEND_CHOICES, HARD_MAX_TTL_SECONDS
 from .keyplan import KeyState
-from .limits import TokenBucket
 
 
 class RoomError(Exception):
@@ -35,7 +35,6 @@ class Member:
     member_id: str
     sid: str
     announcement: dict
-    bucket: TokenBucket
     held_epoch: int = 0
 
     def public(self):
@@ -52,11 +51,12 @@ class Room:
     pin_hash: bytes
     created_at: float
     expires_at: float
-    pin_guard: pins.PinGuard
     locked: bool = False
     members: dict = field(default_factory=dict)   # member_id -> Member, in join order
     admin_sids: set = field(default_factory=set)
     keys: KeyState = field(default_factory=KeyState)
+    pin_failures: dict = field(default_factory=dict)  # client address -> times of wrong PINs
+    owner: str | None = None  # the process running the countdown (shared stores only)
 
     @property
     def max_expires_at(self):
@@ -90,18 +90,19 @@ class Room:
         self.expires_at = min(max(self.expires_at, now) + seconds, self.max_expires_at)
         return self.expires_at
 
-    def check_pin(self, pin, address):
+    def check_pin(self, pin, address, now):
         """Verify an admin PIN from `address`, applying the 3-strikes lockout."""
-        wait = self.pin_guard.retry_after(address)
+        guard = pins.PinGuard(now, self.pin_failures)
+        wait = guard.retry_after(address)
         if wait:
             raise RoomError("pin_locked_out",
                             f"Too many wrong PINs. Try again in {_minutes(wait)}.",
                             retry_after=wait)
         if not pins.pin_matches(pin, self.pin_salt, self.pin_hash):
-            self.pin_guard.record_failure(address)
-            left = self.pin_guard.attempts_left(address)
+            guard.record_failure(address)
+            left = guard.attempts_left(address)
             if left == 0:
-                wait = self.pin_guard.retry_after(address)
+                wait = guard.retry_after(address)
                 raise RoomError("pin_locked_out",
                                 f"Too many wrong PINs. Try again in {_minutes(wait)}.",
                                 retry_after=wait)
@@ -112,9 +113,35 @@ class Room:
         """Drop every reference the room holds (members, keys, PIN records)."""
         self.members.clear()
         self.admin_sids.clear()
-        self.pin_guard.clear()
+        self.pin_failures.clear()
         self.keys = KeyState()
         self.pin_hash = self.pin_salt = b""
+
+    def to_dict(self):
+        """Plain JSON-ready data, for stores that keep rooms outside this process."""
+        data = asdict(self)
+        data["pin_salt"] = _b64(self.pin_salt)
+        data["pin_hash"] = _b64(self.pin_hash)
+        data["members"] = [asdict(m) for m in self.members.values()]
+        data["admin_sids"] = sorted(self.admin_sids)
+        data["keys"] = self.keys.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data):
+        """The inverse of to_dict."""
+        data = dict(data)
+        data["pin_salt"] = base64.b64decode(data["pin_salt"])
+        data["pin_hash"] = base64.b64decode(data["pin_hash"])
+        data["members"] = {m["member_id"]: Member(**m) for m in data["members"]}
+        data["admin_sids"] = set(data["admin_sids"])
+        data["keys"] = KeyState.from_dict(data["keys"])
+        return cls(**data)
+
+
+def _b64(raw):
+    """Bytes as standard base64 text."""
+    return base64.b64encode(raw).decode()
 
 
 def _minutes(seconds):

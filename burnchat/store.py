@@ -1,14 +1,20 @@
 """The room store: the one seam between the app and where rooms live.
 
-Today rooms live in this process's memory. A Redis backend (for running
-several processes) implements the same small interface; nothing else changes.
+`MemoryRoomStore` keeps rooms in this process's RAM (the default, one dyno).
+`burnchat.redis_store.RedisRoomStore` keeps them in a Redis shared by several
+processes. The courier only ever uses the interface below, so the backend is a
+setting, not a rewrite.
 """
 
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 
 
 class RoomStore(ABC):
     """Where rooms live. Implementations must never write to disk."""
+
+    #: True when several processes share the rooms (countdowns then need leases).
+    shared = False
 
     @abstractmethod
     def add(self, room):
@@ -16,7 +22,17 @@ class RoomStore(ABC):
 
     @abstractmethod
     def get(self, room_id):
-        """The room with this ID, or None (unknown and burned look the same)."""
+        """The room with this ID for reading, or None (unknown and burned look the same)."""
+
+    @abstractmethod
+    def edit(self, room_id):
+        """Context manager: the room (or None) for changing; changes are kept on exit.
+
+        Changes are kept even when the body raises (a wrong PIN is counted, then
+        refused), so bodies check before they change anything else. No other edit
+        of the same room runs in between, in any process, and an edit never brings
+        back a room that burned meanwhile.
+        """
 
     @abstractmethod
     def pop(self, room_id):
@@ -32,7 +48,11 @@ class RoomStore(ABC):
 
 
 class MemoryRoomStore(RoomStore):
-    """Rooms in a dict owned by the app: RAM only, gone with the process."""
+    """Rooms in a dict owned by the app: RAM only, gone with the process.
+
+    Green threads only switch when one blocks, and no edit blocks, so the live
+    object can be handed out for editing without a lock.
+    """
 
     def __init__(self):
         self._rooms = {}
@@ -42,6 +62,10 @@ class MemoryRoomStore(RoomStore):
 
     def get(self, room_id):
         return self._rooms.get(room_id)
+
+    @contextmanager
+    def edit(self, room_id):
+        yield self._rooms.get(room_id)
 
     def pop(self, room_id):
         return self._rooms.pop(room_id, None)

@@ -39,6 +39,9 @@ class FakeCourier:
         self.ticks, self.burns = [], []
         self.during_wait = lambda clock: None
 
+    def owns(self, room):
+        return room.owner in (None, "me")
+
     def tick(self, room):
         self.ticks.append(room.expires_at - self.now())
 
@@ -49,7 +52,7 @@ class FakeCourier:
 
 def countdown(ttl):
     clock = FakeClock()
-    room = Room("r" * 22, b"", b"", clock(), clock() + ttl, pins.PinGuard(clock))
+    room = Room("r" * 22, b"", b"", clock(), clock() + ttl)
     courier = FakeCourier(clock, room)
     return clock, room, courier, FakeWaker(clock, courier)
 
@@ -79,5 +82,13 @@ def test_extension_during_a_coarse_sleep_moves_the_burn():
 def test_burned_room_ends_its_task_without_a_second_burn():
     clock, room, courier, waker = countdown(100)
     courier.during_wait = lambda clock: courier.store.pop(room.room_id)
+    run_countdown(courier, room.room_id, waker)
+    assert courier.burns == [] and len(waker.waits) == 1
+
+
+def test_countdown_stops_when_another_process_took_the_room_over():
+    clock, room, courier, waker = countdown(100)
+    room.owner = "me"
+    courier.during_wait = lambda clock: setattr(room, "owner", "someone-else")
     run_countdown(courier, room.room_id, waker)
     assert courier.burns == [] and len(waker.waits) == 1

@@ -31,30 +31,30 @@ def test_wrong_pin_and_stored_hash_only():
 
 def make_room(clock):
     salt, digest = pins.hash_pin("ABCD-EFGH")
-    return Room("r" * 22, salt, digest, clock(), clock() + 600, pins.PinGuard(clock))
+    return Room("r" * 22, salt, digest, clock(), clock() + 600)
 
 
 def test_three_wrong_pins_lock_the_address_out_for_ten_minutes():
     clock = FakeClock()
     room = make_room(clock)
     with pytest.raises(RoomError) as first:
-        room.check_pin("WRONG222", "1.1.1.1")
+        room.check_pin("WRONG222", "1.1.1.1", clock)
     assert first.value.code == "bad_pin" and first.value.extra["attempts_left"] == 2
     with pytest.raises(RoomError):
-        room.check_pin("WRONG222", "1.1.1.1")
+        room.check_pin("WRONG222", "1.1.1.1", clock)
     with pytest.raises(RoomError) as third:
-        room.check_pin("WRONG222", "1.1.1.1")
+        room.check_pin("WRONG222", "1.1.1.1", clock)
     assert third.value.code == "pin_locked_out"
     # Even the right PIN is refused while locked out; another address is unaffected.
     with pytest.raises(RoomError) as locked:
-        room.check_pin("ABCD-EFGH", "1.1.1.1")
+        room.check_pin("ABCD-EFGH", "1.1.1.1", clock)
     assert locked.value.code == "pin_locked_out" and "10 minutes" in locked.value.message
-    room.check_pin("ABCD-EFGH", "2.2.2.2")
+    room.check_pin("ABCD-EFGH", "2.2.2.2", clock)
     clock.advance(599)
     with pytest.raises(RoomError):
-        room.check_pin("ABCD-EFGH", "1.1.1.1")
+        room.check_pin("ABCD-EFGH", "1.1.1.1", clock)
     clock.advance(2)
-    room.check_pin("ABCD-EFGH", "1.1.1.1")
+    room.check_pin("ABCD-EFGH", "1.1.1.1", clock)
 
 
 def test_failures_spread_over_more_than_ten_minutes_do_not_lock():
@@ -62,9 +62,9 @@ def test_failures_spread_over_more_than_ten_minutes_do_not_lock():
     room = make_room(clock)
     for _ in range(2):
         with pytest.raises(RoomError):
-            room.check_pin("WRONG222", "1.1.1.1")
+            room.check_pin("WRONG222", "1.1.1.1", clock)
     clock.advance(601)
     with pytest.raises(RoomError) as again:
-        room.check_pin("WRONG222", "1.1.1.1")
+        room.check_pin("WRONG222", "1.1.1.1", clock)
     assert again.value.code == "bad_pin"
-    room.check_pin("ABCD-EFGH", "1.1.1.1")
+    room.check_pin("ABCD-EFGH", "1.1.1.1", clock)

@@ -74,10 +74,10 @@ def test_schemas_refuse_bad_envelopes(change):
 
 def test_room_refuses_when_locked_or_full_and_duplicate_member_ids():
     clock = FakeClock()
-    room = Room(b64u(16), b"", b"", clock(), clock() + 60, pins.PinGuard(clock))
+    room = Room(b64u(16), b"", b"", clock(), clock() + 60)
 
     def member(member_id=None):
-        return Member(member_id or b64u(16), "sid", announcement(), None)
+        return Member(member_id or b64u(16), "sid", announcement())
     first = member()
     room.add_member(first, max_members=2)
     with pytest.raises(RoomError, match="already"):
@@ -95,8 +95,24 @@ def test_room_refuses_when_locked_or_full_and_duplicate_member_ids():
 def test_store_pops_a_room_once():
     clock = FakeClock()
     store = MemoryRoomStore()
-    room = Room(b64u(16), b"", b"", clock(), clock() + 60, pins.PinGuard(clock))
+    room = Room(b64u(16), b"", b"", clock(), clock() + 60)
     store.add(room)
     assert store.get(room.room_id) is room and len(store) == 1
     assert store.pop(room.room_id) is room and store.pop(room.room_id) is None
     assert store.get(room.room_id) is None and store.room_ids() == []
+
+
+def test_room_round_trips_through_plain_data_for_shared_stores():
+    clock = FakeClock()
+    salt, digest = pins.hash_pin("ABCD-EFGH")
+    room = Room(b64u(16), salt, digest, clock(), clock() + 60, owner="p1")
+    room.add_member(Member(b64u(16), "sid1", announcement(), held_epoch=2), max_members=50)
+    room.admin_sids.add("sid9")
+    room.keys.epoch = 2
+    room.keys.skipped.add("x")
+    with pytest.raises(RoomError):
+        room.check_pin("2222-2222", "1.1.1.1", clock)
+    import json
+    copy = Room.from_dict(json.loads(json.dumps(room.to_dict())))
+    assert copy == room
+    copy.check_pin("ABCD-EFGH", "2.2.2.2", clock)
