@@ -23,6 +23,7 @@ elif ASYNC_MODE == "gevent":
 import logging  # noqa: E402
 import resource  # noqa: E402
 import signal  # noqa: E402
+import socket  # noqa: E402
 import sys  # noqa: E402
 
 from burnchat import create_app, socketio  # noqa: E402
@@ -48,16 +49,33 @@ def quiet_logging():
 
 def install_shutdown(courier):
     """On SIGTERM (a dyno restart) burn every room, let clients hear it, then exit."""
+    # The event loop may sleep for a minute when idle, so a task spawned by the
+    # signal handler could wait that long: the handler writes to a socket the
+    # loop watches instead, which wakes it at once.
+    wake_reader, wake_writer = socket.socketpair()
+    wake_writer.setblocking(False)
+
     def shutdown():
-        courier.burn_all("shutdown")
+        wake_reader.recv(1)
+        if not courier.store.shared:
+            courier.burn_all("shutdown")
+        # With a shared store the rooms live on: the other processes adopt their
+        # countdowns, and our members leave (and rekey) as their sockets close below.
+        for sid in list(courier.connections):
+            socketio.server.disconnect(sid, namespace="/")
+        # A client closes its transport once it has read its goodbye; wait for that, briefly.
         deadline = courier.now() + SHUTDOWN_GRACE_SECONDS
-        while courier.connections and courier.now() < deadline:
+        while socketio.server.eio.sockets and courier.now() < deadline:
             socketio.sleep(0.05)
         os._exit(0)
 
     def on_sigterm(signum, frame):
-        socketio.start_background_task(shutdown)
+        try:
+            wake_writer.send(b"\0")  # non-blocking: never waits inside the event loop
+        except BlockingIOError:
+            pass  # a wake-up byte is already waiting
 
+    socketio.start_background_task(shutdown)
     signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGINT, on_sigterm)
 
@@ -67,14 +85,55 @@ def main():
     quiet_logging()
     raise_open_file_limit()
     config = Config.from_env()
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except RuntimeError as error:  # e.g. a Redis that persists to disk
+        sys.stderr.write(f"{error}\n")
+        sys.exit(2)
     install_shutdown(app.extensions["burnchat"])
-    run_options = {"log_output": False}
+    # The port only: no address of any kind reaches the output (see the no-trace tests).
+    sys.stderr.write(f"Burn Chat listening on port {config.port}\n")
     if config.async_mode == "eventlet":
-        # eventlet.wsgi caps concurrent connections at 1024 unless told otherwise.
-        run_options["max_size"] = config.max_connections + 100
-    sys.stderr.write(f"Burn Chat listening on http://{config.host}:{config.port}\n")
-    socketio.run(app, host=config.host, port=config.port, **run_options)
+        serve_with_eventlet(app, config)
+    else:
+        socketio.run(app, host=config.host, port=config.port, log_output=False)
+
+
+class _Discard:
+    """A write-only stream that keeps nothing (for `wsgi.errors`)."""
+
+    def write(self, text):
+        return len(text)
+
+    def writelines(self, lines):
+        pass
+
+    def flush(self):
+        pass
+
+
+def serve_with_eventlet(app, config):
+    """Serve with eventlet.wsgi, configured so that it never prints a word about a client.
+
+    socketio.run cannot do this: eventlet's debug mode answers an exception that
+    escapes to the server (e.g. Engine.IO choking on an empty WebSocket frame) with
+    its traceback on the client's socket; a malformed request line is printed to
+    stderr with the client's address; and its WebSocket code writes errors, with
+    the client's address, to `wsgi.errors`.
+    """
+    import eventlet.wsgi
+
+    class QuietProtocol(eventlet.wsgi.HttpProtocol):
+        """eventlet's HTTP protocol without BaseHTTPRequestHandler's stderr log."""
+
+        def log_message(self, format, *args):
+            pass
+
+    eventlet.wsgi.server(eventlet.listen((config.host, config.port)), app,
+                         log_output=False, debug=False, protocol=QuietProtocol,
+                         environ={"wsgi.errors": _Discard()},
+                         # eventlet.wsgi caps concurrent connections at 1024 unless told otherwise.
+                         max_size=config.max_connections + 100)
 
 
 if __name__ == "__main__":

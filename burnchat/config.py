@@ -49,6 +49,17 @@ def _env_int(name, default):
     return default if raw in (None, "") else int(raw)
 
 
+def _env_float(name, default):
+    """Read a decimal setting from the environment."""
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
+def _origins(raw):
+    """Extra origins allowed to open a socket, from a comma-separated list."""
+    return tuple(o.strip() for o in raw.split(",") if o.strip())
+
+
 @dataclass
 class Config:
     """Settings for one app; `from_env` reads them, tests override fields."""
@@ -70,6 +81,17 @@ class Config:
     connections_per_minute: int = 60
     pin_attempts_per_minute: int = 10
     allowed_origins: tuple = field(default_factory=tuple)
+    # Test-only hooks (burnchat/introspect.py); never on in a deployment.
+    test_hooks: bool = False
+    # Several processes share rooms through this Redis; empty = one process, rooms in RAM.
+    redis_url: str = ""
+    redis_allow_persistence: bool = False
+
+    def __post_init__(self):
+        """Refuse settings that would open a hole rather than fail closed."""
+        if "*" in self.allowed_origins:
+            # Any site could then open sockets in a visitor's name (cross-site WebSocket hijacking).
+            raise ValueError("BURNCHAT_ALLOWED_ORIGINS must list origins, never '*'.")
 
     @classmethod
     def from_env(cls):
@@ -87,7 +109,15 @@ class Config:
                 "BURNCHAT_ROOMS_PER_MINUTE", cls.room_creations_per_minute),
             connections_per_minute=_env_int(
                 "BURNCHAT_CONNECTIONS_PER_MINUTE", cls.connections_per_minute),
-            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            pin_attempts_per_minute=_env_int(
+                "BURNCHAT_PIN_ATTEMPTS_PER_MINUTE", cls.pin_attempts_per_minute),
+            message_rate_per_second=_env_float(
+                "BURNCHAT_MESSAGE_RATE", cls.message_rate_per_second),
+            message_burst=_env_int("BURNCHAT_MESSAGE_BURST", cls.message_burst),
+            allowed_origins=_origins(origins),
+            test_hooks=os.environ.get("BURNCHAT_TEST_HOOKS") == "1",
+            redis_url=os.environ.get("BURNCHAT_REDIS_URL", ""),
+            redis_allow_persistence=os.environ.get("BURNCHAT_REDIS_ALLOW_PERSISTENCE") == "1",
         )
 
     def replace(self, **changes):

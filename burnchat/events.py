@@ -11,7 +11,7 @@ import logging
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError
 
-from . import schemas
+from . import frames, schemas
 from .factory import socketio
 from .rooms import RoomError
 from .security import client_address
@@ -60,7 +60,9 @@ def on_connect(auth=None):
     try:
         courier.connect(request.sid, address)
     except RoomError as error:
-        raise ConnectionRefusedError({"code": error.code, "error": error.message}) from None
+        # The client's connect_error then carries message = the sentence, data = {code, error}.
+        raise ConnectionRefusedError(error.message,
+                                     {"code": error.code, "error": error.message}) from None
 
 
 @socketio.on("disconnect")
@@ -72,6 +74,8 @@ def on_disconnect(reason=None):
 @socketio.on("*")
 def on_unknown(event, *args):
     """Any event not in the protocol gets the same kind of refusal as a bad payload."""
+    if event == frames.MALFORMED_EVENT:
+        return error_ack("invalid", "That frame is not a well-formed Socket.IO event.")
     return error_ack("unknown_event", "That event is not part of the Burn Chat protocol.")
 
 

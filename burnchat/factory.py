@@ -4,13 +4,14 @@ import logging
 import time
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
 from .config import MAX_FRAME_BYTES, Config
 from .courier import Courier
-from .security import is_https, security_headers
+from .frames import StrictPacket
+from .security import SecurityHeaders
 from .store import MemoryRoomStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,13 +31,22 @@ def create_app(config=None, now=time.time, store=None):
         # None means same origin only; never "*" (cross-site WebSocket hijacking).
         cors_allowed_origins=list(config.allowed_origins) or None,
         max_http_buffer_size=MAX_FRAME_BYTES,
+        serializer=StrictPacket,  # malformed frames become refusable events, see frames.py
         logger=False,
         engineio_logger=False,
         ping_interval=20,
         ping_timeout=20,
+        # Several processes: emits travel through Redis to every process's sockets.
+        message_queue=config.redis_url or None,
     )
-    app.extensions["burnchat"] = Courier(config, store or MemoryRoomStore(), socketio, now)
+    store = store if store is not None else _default_store(config)  # an empty store is falsy
+    courier = app.extensions["burnchat"] = Courier(config, store, socketio, now)
+    if store.shared:
+        socketio.start_background_task(courier.run_leases)
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
+    if config.test_hooks:
+        from . import introspect
+        introspect.install(socketio)
     from .views import not_found, pages
     app.register_blueprint(pages)
     _harden(app, config)
@@ -44,17 +54,24 @@ def create_app(config=None, now=time.time, store=None):
     return app
 
 
+def _default_store(config):
+    """Rooms in this process's RAM, or in Redis when BURNCHAT_REDIS_URL is set."""
+    if not config.redis_url:
+        return MemoryRoomStore()
+    from .redis_store import RedisRoomStore  # Redis is only needed, and imported, when asked for
+    return RedisRoomStore(config.redis_url, socketio.sleep, config.redis_allow_persistence)
+
+
 def _harden(app, config):
     """Security headers on every response; errors answered without logging what was asked."""
-    @app.after_request
-    def add_headers(response):
-        https = is_https(request.environ, config.trusted_proxies)
-        response.headers.update(security_headers(request.host, https))
-        return response
+    # Wraps Flask-SocketIO's middleware too, so Engine.IO's own answers carry the headers.
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, config.trusted_proxies)
 
     @app.errorhandler(Exception)
     def internal_error(error):
         if isinstance(error, HTTPException):
+            if request.path.startswith("/api/"):
+                return jsonify(error=error.description), error.code
             return error
         # The request path may hold a room ID: log the error's type only.
         log.error("internal error: %s", type(error).__name__)

@@ -3,6 +3,8 @@
 The client address is only used for rate limits and PIN lockouts, in memory.
 """
 
+import re
+
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
     "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
     "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
@@ -38,16 +40,53 @@ def is_https(environ, trusted_proxies):
     return False
 
 
+# Link-preview and crawler agents: they get a generic card, never a room's page.
+_PREVIEW_AGENTS = re.compile(
+    r"facebookexternalhit|facebot|twitterbot|slackbot|slack-imgproxy|discordbot|telegrambot|"
+    r"whatsapp|linkedinbot|skypeuripreview|iframely|embedly|redditbot|pinterestbot|mastodon|"
+    r"googlebot|bingbot|applebot|yandexbot|duckduckbot|vkshare|crawler|spider",
+    re.IGNORECASE)
+
+
+def is_link_preview(user_agent):
+    """True for link-preview bots and crawlers, judged by their User-Agent."""
+    return bool(_PREVIEW_AGENTS.search(user_agent or ""))
+
+
+# A Host header is client-supplied: only a plain host[:port] may go into the CSP.
+_PLAIN_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
+
+
+class SecurityHeaders:
+    """WSGI middleware: the security headers on every response, Engine.IO's included."""
+
+    def __init__(self, app, trusted_proxies):
+        self._app = app
+        self._trusted_proxies = trusted_proxies
+
+    def __call__(self, environ, start_response):
+        """Serve the request, replacing any header of the same name with ours."""
+        ours = security_headers(environ.get("HTTP_HOST", ""),
+                                is_https(environ, self._trusted_proxies))
+        names = {name.lower() for name in ours}
+
+        def start(status, headers, exc_info=None):
+            kept = [(name, value) for name, value in headers if name.lower() not in names]
+            return start_response(status, kept + list(ours.items()), exc_info)
+
+        return self._app(environ, start)
+
+
 def security_headers(host, https):
     """Headers for every response: strict CSP, no referrer, no sniffing, no caching."""
-    socket_origin = f"{'wss' if https else 'ws'}://{host}"
+    socket_origin = f" {'wss' if https else 'ws'}://{host}" if _PLAIN_HOST.match(host) else ""
     csp = "; ".join((
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data: blob:",
         "font-src 'self'",
-        f"connect-src 'self' {socket_origin}",
+        f"connect-src 'self'{socket_origin}",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",

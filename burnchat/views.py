@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from .rooms import RoomError
 from .schemas import CreateRoom, InvalidPayload, parse
-from .security import client_address
+from .security import client_address, is_link_preview
 
 pages = Blueprint("pages", __name__)
 
@@ -33,7 +33,15 @@ def not_found():
 
 @pages.get("/")
 def home():
-    """The create-a-room page."""
+    """The create-a-room page, or the friendly busy page while no room can be made."""
+    courier = _courier()
+    if len(courier.store) >= courier.config.max_rooms:
+        return render_template("busy.html"), 503
+    return _home_page()
+
+
+def _home_page():
+    """The create-a-room page itself (also the generic card link-preview bots get)."""
     config = _courier().config
     return render_template("home.html", min_ttl=config.min_ttl_seconds,
                            max_ttl=config.max_ttl_seconds, presets=PRESETS)
@@ -58,6 +66,8 @@ def create_room():
 @pages.get("/r/<room_id>")
 def room_page(room_id):
     """The join page of a live room (the link secret stays in the fragment)."""
+    if is_link_preview(request.user_agent.string):
+        return _home_page()  # a preview shows nothing of the room, not even whether it lives
     room = _live_room(room_id)
     if room is None:
         return not_found()
@@ -71,6 +81,8 @@ def room_page(room_id):
 @pages.get("/r/<room_id>/admin")
 def admin_page(room_id):
     """The admin PIN page of a live room."""
+    if is_link_preview(request.user_agent.string):
+        return _home_page()
     room = _live_room(room_id)
     if room is None:
         return not_found()

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v strace >/dev/null || apt_packages+=(strace)
+command -v redis-server >/dev/null || apt_packages+=(redis-server)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -15,7 +16,7 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install --quiet --disable-pip-version-check \
-  -r requirements.txt -r requirements-client.txt -r requirements-dev.txt
+  -r requirements.txt -r requirements-redis.txt -r requirements-client.txt -r requirements-dev.txt
 
 echo "== JavaScript crypto and protocol (node --test)"
 node --test tests/js/

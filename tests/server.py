@@ -42,7 +42,7 @@ def wait_for(condition, timeout=10.0, interval=0.02, message="condition"):
 class ServerProcess:
     """`python app.py` on a free port with its stdout and stderr captured in memory."""
 
-    def __init__(self, extra_env=None, wrapper=()):
+    def __init__(self, extra_env=None, wrapper=(), wait=True):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **TEST_ENV, "PORT": str(self.port), "HOST": "127.0.0.1",
@@ -53,7 +53,13 @@ class ServerProcess:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self):
+        """Block until the server answers HTTP (fails if it exits first)."""
         wait_for(self._ready, timeout=20, message="server start-up")
+        return self
 
     def _read(self):
         """Collect everything the server prints."""
