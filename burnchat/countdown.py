@@ -24,15 +24,18 @@ def next_wait(remaining):
 
 def run_countdown(courier, room_id, waker):
     """Background task for one room: tick, sleep, burn at zero; ends when the room is gone."""
-    while True:
-        room = courier.store.get(room_id)
-        if room is None or not courier.owns(room):
-            return
-        remaining = room.expires_at - courier.now()
-        if remaining <= 0:
-            courier.burn(room_id, "expired")
-            return
-        courier.tick(room)
-        del room  # hold no reference while asleep
-        waker.clear()
-        waker.wait(next_wait(remaining))
+    try:
+        while True:
+            room = courier.store.get(room_id)
+            if room is None or not courier.owns(room):
+                return
+            remaining = room.expires_at - courier.now()
+            if remaining <= 0:
+                courier.burn(room_id, "expired")
+                return
+            courier.tick(room)
+            del room  # hold no reference while asleep
+            waker.clear()
+            waker.wait(next_wait(remaining))
+    finally:
+        courier.countdown_ended(room_id, waker)

@@ -71,6 +71,11 @@ class Courier:
         waker = self._wakers[room_id] = self.socketio.server.eio.create_event()
         self.socketio.start_background_task(run_countdown, self, room_id, waker)
 
+    def countdown_ended(self, room_id, waker):
+        """Forget a finished countdown's waker (a room burned elsewhere leaves none behind)."""
+        if self._wakers.get(room_id) is waker:
+            del self._wakers[room_id]
+
     def owns(self, room):
         """True when this process runs the room's countdown."""
         return room.owner is None or room.owner == self.process_id

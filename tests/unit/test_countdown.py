@@ -39,6 +39,9 @@ class FakeCourier:
         self.ticks, self.burns = [], []
         self.during_wait = lambda clock: None
 
+    def countdown_ended(self, room_id, waker):
+        self.ended = (room_id, waker)
+
     def owns(self, room):
         return room.owner in (None, "me")
 
@@ -84,6 +87,7 @@ def test_burned_room_ends_its_task_without_a_second_burn():
     courier.during_wait = lambda clock: courier.store.pop(room.room_id)
     run_countdown(courier, room.room_id, waker)
     assert courier.burns == [] and len(waker.waits) == 1
+    assert courier.ended == (room.room_id, waker)
 
 
 def test_countdown_stops_when_another_process_took_the_room_over():
@@ -92,3 +96,4 @@ def test_countdown_stops_when_another_process_took_the_room_over():
     courier.during_wait = lambda clock: setattr(room, "owner", "someone-else")
     run_countdown(courier, room.room_id, waker)
     assert courier.burns == [] and len(waker.waits) == 1
+    assert courier.ended == (room.room_id, waker)
