@@ -76,6 +76,8 @@ export class Countdown {
   tick() {
     const left = this.remaining();
     const text = formatCountdown(left);
+    // What the timer shows (whole seconds, rounded up): the banner agrees with it.
+    const shown = Math.ceil(Math.max(0, left) / 1000) * 1000;
     const level = left <= DANGER_MS ? "danger" : left <= WARN_MS ? "warn" : "calm";
     for (const timer of this.#timers) {
       if (text !== this.#lastText) timer.textContent = text;
@@ -83,7 +85,7 @@ export class Countdown {
       timer.classList.toggle("is-final", left > 0 && left <= FINAL_MS);
     }
     this.#lastText = text;
-    if (this.#banner) this.#banner.hidden = !(left > 0 && left <= DANGER_MS);
+    if (this.#banner) this.#banner.hidden = !(left > 0 && shown < DANGER_MS);
     this.#onTick?.(left);
     if (left <= 0 && !this.#zeroFired) {
       this.#zeroFired = true;
