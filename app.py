@@ -26,7 +26,7 @@ import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 
-from burnchat import create_app, socketio  # noqa: E402
+from burnchat import create_app, serving, socketio  # noqa: E402
 from burnchat.config import Config  # noqa: E402
 
 SHUTDOWN_GRACE_SECONDS = 3.0
@@ -94,46 +94,9 @@ def main():
     # The port only: no address of any kind reaches the output (see the no-trace tests).
     sys.stderr.write(f"Burn Chat listening on port {config.port}\n")
     if config.async_mode == "eventlet":
-        serve_with_eventlet(app, config)
+        serving.serve_with_eventlet(app, config)
     else:
-        socketio.run(app, host=config.host, port=config.port, log_output=False)
-
-
-class _Discard:
-    """A write-only stream that keeps nothing (for `wsgi.errors`)."""
-
-    def write(self, text):
-        return len(text)
-
-    def writelines(self, lines):
-        pass
-
-    def flush(self):
-        pass
-
-
-def serve_with_eventlet(app, config):
-    """Serve with eventlet.wsgi, configured so that it never prints a word about a client.
-
-    socketio.run cannot do this: eventlet's debug mode answers an exception that
-    escapes to the server (e.g. Engine.IO choking on an empty WebSocket frame) with
-    its traceback on the client's socket; a malformed request line is printed to
-    stderr with the client's address; and its WebSocket code writes errors, with
-    the client's address, to `wsgi.errors`.
-    """
-    import eventlet.wsgi
-
-    class QuietProtocol(eventlet.wsgi.HttpProtocol):
-        """eventlet's HTTP protocol without BaseHTTPRequestHandler's stderr log."""
-
-        def log_message(self, format, *args):
-            pass
-
-    eventlet.wsgi.server(eventlet.listen((config.host, config.port)), app,
-                         log_output=False, debug=False, protocol=QuietProtocol,
-                         environ={"wsgi.errors": _Discard()},
-                         # eventlet.wsgi caps concurrent connections at 1024 unless told otherwise.
-                         max_size=config.max_connections + 100)
+        serving.serve_with_gevent(app, socketio, config)
 
 
 if __name__ == "__main__":

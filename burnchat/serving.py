@@ -1,0 +1,93 @@
+"""Running the WSGI server so that it never prints a word about a client.
+
+Both servers Flask-SocketIO can run on leak by default. eventlet.wsgi answers an
+exception that escapes to it (Engine.IO raises on an empty or non-packet
+WebSocket frame) with its traceback on the client's socket, prints a malformed
+request line with the client's address, and its WebSocket code writes errors
+with the client's address to `wsgi.errors`. gevent's pywsgi logs the address
+with every bad request, and its hub prints failed requests with their environ
+(address, port, host). Here each is told to keep quiet, and an unexpected error
+is logged by its type alone (tests/abuse/test_no_trace_logs.py).
+"""
+
+import re
+import sys
+
+
+def log_error_type(name):
+    """The one line an unexpected server error leaves: its type, nothing of the request."""
+    sys.stderr.write(f"ERROR server: {name}\n")
+
+
+class _Discard:
+    """A write-only stream that keeps nothing (for `wsgi.errors`)."""
+
+    def write(self, text):
+        return len(text)
+
+    def writelines(self, lines):
+        pass
+
+    def flush(self):
+        pass
+
+
+class _ErrorTypesOnly:
+    """A stream for tracebacks that passes on the exception's type name and nothing else."""
+
+    _EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt))\b")
+
+    def write(self, text):
+        for line in text.splitlines():
+            match = self._EXCEPTION_LINE.match(line)
+            if match:
+                log_error_type(match[1])
+        return len(text)
+
+    def flush(self):
+        sys.stderr.flush()
+
+
+def serve_with_eventlet(app, config):
+    """eventlet.wsgi directly: socketio.run cannot turn off eventlet's debug mode."""
+    import eventlet
+    import eventlet.wsgi
+
+    class QuietProtocol(eventlet.wsgi.HttpProtocol):
+        """eventlet's HTTP protocol without BaseHTTPRequestHandler's stderr log."""
+
+        def log_message(self, format, *args):
+            pass
+
+    eventlet.wsgi.server(eventlet.listen((config.host, config.port)), app,
+                         log_output=False, debug=False, protocol=QuietProtocol,
+                         environ={"wsgi.errors": _Discard()},
+                         # eventlet.wsgi caps concurrent connections at 1024 unless told otherwise.
+                         max_size=config.max_connections + 100)
+
+
+def serve_with_gevent(app, socketio, config):
+    """gevent's pywsgi through socketio.run, without its error log and with type-only errors."""
+    import gevent
+    from gevent import pywsgi
+
+    class QuietHandler(pywsgi.WSGIHandler):
+        """pywsgi's request handler, reporting only the type of an error it did not expect.
+
+        Overrides two private hooks of the pinned gevent (26.9): both print a full
+        traceback to stderr, the second also logs the client's address.
+        """
+
+        @staticmethod
+        def _print_unexpected_exc():
+            log_error_type(sys.exc_info()[0].__name__)
+
+        def _handle_client_error(self, error):
+            if not isinstance(error, ValueError):  # ValueError: plain bad input, not worth a line
+                log_error_type(type(error).__name__)
+            return ("400", pywsgi._BAD_REQUEST_RESPONSE)
+
+    gevent.get_hub().exception_stream = _ErrorTypesOnly()
+    socketio.run(app, host=config.host, port=config.port, log_output=False,
+                 handler_class=QuietHandler, error_log=None,
+                 environ={"wsgi.errors": _Discard()})

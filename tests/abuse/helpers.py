@@ -1,0 +1,67 @@
+"""Small builders shared by the abuse tests: valid payloads to start from, rooms with members."""
+
+from tests.wire import Peer, announcement, b64u, envelope
+
+PROTOCOL_EVENTS = ("join", "key_held", "key_deliver", "message", "leave", "admin_auth",
+                   "admin_kick", "admin_lock", "admin_extend", "admin_burn")
+
+# Every code docs/PROTOCOL.md §7.3 lists; an ack with any other code is a bug.
+KNOWN_CODES = {"invalid", "unknown_event", "no_room", "locked", "room_full", "member_id_taken",
+               "not_member", "not_admin", "bad_pin", "pin_locked_out", "stale_epoch",
+               "not_sender", "rate_limited", "busy", "already_joined", "max_ttl"}
+
+
+def join_payload(room, member_id=None):
+    """A valid `join` payload for `room`."""
+    return {"v": 1, "room": room, **announcement(member_id)}
+
+
+def valid_payloads(room, me, other, epoch=1):
+    """One valid payload per client->server event (mutations of these must all be refused)."""
+    return {
+        "join": join_payload(room),
+        "key_held": {"epoch": epoch},
+        "key_deliver": {"epoch": epoch, "blobs": [
+            {"epoch": epoch, "from": me, "to": other, "wrapped": b64u(40), "sig": b64u(64)}]},
+        "message": envelope(me, epoch, 1),
+        "leave": {},
+        "admin_auth": {"room": room, "pin": "ABCD-EFGH"},
+        "admin_kick": {"member_id": other},
+        "admin_lock": {"locked": True},
+        "admin_extend": {"seconds": 300},
+        "admin_burn": {},
+    }
+
+
+def keyed_room(server, count, ttl=60, **peer_options):
+    """Create a room and join `count` keyed Peers that all hold its key; returns (room, peers)."""
+    room = server.create_room(ttl)
+    peers = []
+    for _ in range(count):
+        peer = Peer(server.url, **peer_options)
+        ack = peer.join(room["room"])
+        assert ack["ok"], ack
+        peers.append(peer)
+    for peer in peers:
+        peer.wait_keyed()
+    return room, peers
+
+
+def assert_refusal(ack, code):
+    """A refusal ack with `code` and a sentence for people."""
+    assert ack["ok"] is False and ack["code"] == code, ack
+    assert isinstance(ack["error"], str) and len(ack["error"]) > 10, ack
+
+
+def exchange(sender, receiver, seq):
+    """`sender` sends one message; `receiver` must get exactly that envelope."""
+    ack, sent = sender.send(seq=seq)
+    assert ack == {"ok": True}, ack
+    assert receiver.wait_event("message", lambda env: env["seq"] == seq
+                               and env["sender"] == sender.member_id) == sent
+
+
+def burn(room, admin):
+    """Burn `room` through `admin` (a Peer or RawSocket): members leave without a rekey race."""
+    assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert admin.call("admin_burn", {})["ok"]
