@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from burnchat.client import crypto
 from tests.browser.person import Room
-from tests.client.test_terminal_live import ChatProcess
+from tests.chat_process import ChatProcess
 
 pytestmark = pytest.mark.browser
 

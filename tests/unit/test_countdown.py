@@ -2,7 +2,6 @@
 
 import pytest
 
-from burnchat import pins
 from burnchat.countdown import next_wait, run_countdown
 from burnchat.rooms import Room
 from burnchat.store import MemoryRoomStore
