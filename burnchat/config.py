@@ -29,6 +29,7 @@ ID_CHARS = b64u_length(16)                       # room and member IDs, link sec
 PUBLIC_KEY_CHARS = b64u_length(65)               # uncompressed P-256 point
 SIGNATURE_CHARS = b64u_length(64)                # P-256 r||s
 MAC_CHARS = b64u_length(32)                      # HMAC-SHA256
+HASH_CHARS = b64u_length(32)                     # join key, SHA-256 of it
 IV_CHARS = b64u_length(IV_BYTES)
 WRAPPED_KEY_CHARS = b64u_length(40)              # AES-KW of a 32-byte key
 MAX_CIPHERTEXT_CHARS = b64u_length(MAX_PLAINTEXT_BYTES + GCM_TAG_BYTES)

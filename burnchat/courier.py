@@ -47,7 +47,7 @@ class Courier:
 
     # ---- rooms -------------------------------------------------------------------------
 
-    def create_room(self, ttl_seconds, address):
+    def create_room(self, ttl_seconds, address, join_key_hash=None):
         """Make a room with a fresh PIN and start its countdown; returns (room, pin)."""
         if not self.config.min_ttl_seconds <= ttl_seconds <= self.config.max_ttl_seconds:
             raise RoomError("invalid", f"ttl_seconds must be from {self.config.min_ttl_seconds} "
@@ -60,7 +60,7 @@ class Courier:
         salt, digest = pins.hash_pin(pin)
         now = self.now()
         room = Room(room_id=new_room_id(), pin_salt=salt, pin_hash=digest, created_at=now,
-                    expires_at=now + ttl_seconds,
+                    expires_at=now + ttl_seconds, join_key_hash=join_key_hash,
                     owner=self.process_id if self.store.shared else None)
         self.store.add(room)
         self.start_countdown(room.room_id)
@@ -165,6 +165,7 @@ class Courier:
         member = Member(payload.member_id, sid, payload.announcement())
         with self.store.edit(payload.room) as room:
             self._check_live(room)
+            room.check_join_key(payload.join_key)
             room.add_member(member, self.config.max_members_per_room)
             others = [m.public() for m in room.members.values() if m.member_id != member.member_id]
             connection.room_id, connection.member_id = room.room_id, member.member_id
@@ -172,6 +173,7 @@ class Courier:
                                              self.config.message_burst)
             self.socketio.server.enter_room(sid, room.room_id, namespace="/")
             self._to_room(room, "member_joined", member.public(), skip_sid=sid)
+            self._new_epoch(room, skip_sid=sid)  # the newcomer learns the epoch from its ack
             self._room_state(room)
             self._plan_keys(room)
             return {"epoch": room.keys.epoch, "members": others, **self._times(room),
@@ -192,8 +194,7 @@ class Courier:
                 return
             self._to_room(room, "member_left", {"member_id": member_id, "reason": reason})
             if room.members:
-                room.keys.new_epoch()
-                self._to_members(room, "rekey", {"epoch": room.keys.epoch})
+                self._new_epoch(room)
                 self._plan_keys(room)
             else:
                 room.keys.request = None
@@ -225,6 +226,10 @@ class Courier:
                 if blob.sender != connection.member_id or blob.epoch != payload.epoch \
                         or blob.recipient not in recipients:
                     raise RoomError("invalid", "A key blob is not part of the request.")
+            present = {r for r in recipients if r in room.members}
+            addressed = [blob.recipient for blob in payload.blobs]
+            if len(addressed) != len(set(addressed)) or not present <= set(addressed):
+                raise RoomError("invalid", "Send exactly one key blob for every listed member.")
             request.delivered = True
             if request.create:
                 room.members[connection.member_id].held_epoch = request.epoch
@@ -258,6 +263,11 @@ class Courier:
         with self.store.edit(room_id) as room:
             if room is not None:
                 self._plan_keys(room)
+
+    def _new_epoch(self, room, skip_sid=None):
+        """A membership change: nobody may keep using the key of the old member set."""
+        room.keys.new_epoch()
+        self.socketio.emit("rekey", {"epoch": room.keys.epoch}, to=room.room_id, skip_sid=skip_sid)
 
     def _plan_keys(self, room):
         """Ask the right member to create or serve the room key, if anyone needs it."""

@@ -93,14 +93,21 @@ def plan_key_request(keys, members, now):
         if keys.create_asked or keys.epoch == 0:
             keys.new_epoch()
             plan.rekey = True
-        candidates = [m for m in members if m.member_id not in keys.skipped] or members
-        creator = candidates[0]
+        creator = _creator(members, keys.skipped)
         keys.create_asked = True
         keys.request = KeyRequest(keys.epoch, creator.member_id, True,
                                   tuple(m.member_id for m in members if m is not creator),
                                   now + KEY_REQUEST_TIMEOUT_SECONDS)
     plan.request = keys.request
     return plan
+
+
+def _creator(members, skipped):
+    """Who makes a new key: the earliest member among those holding the newest key
+    (proven keyed members), else the earliest member; members that failed are passed over."""
+    candidates = [m for m in members if m.member_id not in skipped] or members
+    newest = max(m.held_epoch for m in candidates)
+    return next(m for m in candidates if m.held_epoch == newest)
 
 
 def _settled(request, by_id):
@@ -115,14 +122,16 @@ def _close_request(keys, request, by_id, plan):
     if _settled(request, by_id):
         keys.skipped.clear()
         return
-    if not request.delivered:
+    present = [by_id[r] for r in request.recipients if r in by_id]
+    confirmed = [m for m in present if m.held_epoch >= request.epoch]
+    if not request.delivered or (present and not confirmed):
+        # Nothing arrived, or nobody could open what did: the asked member failed.
         keys.skipped.add(request.server)
         if request.create:
             # Never let two different keys share one epoch number.
             keys.new_epoch()
             plan.rekey = True
         return
-    for recipient in request.recipients:
-        member = by_id.get(recipient)
-        if member is not None and member.held_epoch < request.epoch:
-            keys.given_up.add(recipient)
+    for member in present:
+        if member.held_epoch < request.epoch:
+            keys.given_up.add(member.member_id)  # others could open it: this client is broken

@@ -5,6 +5,8 @@ it is one deletion from the store.
 """
 
 import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import asdict, dataclass, field
 
@@ -57,6 +59,7 @@ class Room:
     keys: KeyState = field(default_factory=KeyState)
     pin_failures: dict = field(default_factory=dict)  # client address -> times of wrong PINs
     owner: str | None = None  # the process running the countdown (shared stores only)
+    join_key_hash: str | None = None  # b64u SHA-256 of the link's join key, if the creator gave it
 
     @property
     def max_expires_at(self):
@@ -66,6 +69,15 @@ class Room:
     def member_by_sid(self, sid):
         """The member joined on socket `sid`, or None."""
         return next((m for m in self.members.values() if m.sid == sid), None)
+
+    def check_join_key(self, join_key):
+        """Only someone with the whole link can join a room whose creator registered a join key."""
+        if self.join_key_hash is None:
+            return
+        raw = base64.urlsafe_b64decode(join_key + "=" * (-len(join_key) % 4)) if join_key else b""
+        digest = _b64u(hashlib.sha256(raw).digest()) if join_key else ""
+        if not hmac.compare_digest(digest, self.join_key_hash):
+            raise RoomError("bad_link", "This link is incomplete or wrong - ask for the full link.")
 
     def add_member(self, member, max_members):
         """Admit a member, or refuse with a RoomError saying why."""
@@ -142,6 +154,11 @@ class Room:
 def _b64(raw):
     """Bytes as standard base64 text."""
     return base64.b64encode(raw).decode()
+
+
+def _b64u(raw):
+    """Bytes as unpadded base64url text (the wire encoding)."""
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def _minutes(seconds):

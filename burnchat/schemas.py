@@ -11,7 +11,7 @@ import msgspec
 
 from . import config as c
 
-_B64U = r"^[A-Za-z0-9_-]*$"
+_B64U = r"^[A-Za-z0-9_-]*\Z"  # \Z, not $: "$" would let a trailing newline through
 
 
 def _b64u(min_chars, max_chars=None):
@@ -24,7 +24,7 @@ Id = _b64u(c.ID_CHARS)
 PublicKey = _b64u(c.PUBLIC_KEY_CHARS)
 Signature = _b64u(c.SIGNATURE_CHARS)
 Epoch = Annotated[int, msgspec.Meta(ge=1, le=2**31)]
-Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
+Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53 - 1)]  # the largest integer JavaScript keeps exact
 
 
 class Schema(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -32,8 +32,9 @@ class Schema(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class CreateRoom(Schema):
-    """POST /api/rooms: how long the room lives."""
+    """POST /api/rooms: how long the room lives, and the hash of the link's join key."""
     ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=c.HARD_MAX_TTL_SECONDS)]
+    join_key_hash: _b64u(c.HASH_CHARS) | None = None
 
 
 class Join(Schema):
@@ -45,6 +46,7 @@ class Join(Schema):
     sig_pub: PublicKey
     enc_name: _b64u(c.MIN_ENC_NAME_CHARS, c.MAX_ENC_NAME_CHARS)
     mac: _b64u(c.MAC_CHARS)
+    join_key: _b64u(c.HASH_CHARS) | None = None
 
     def __post_init__(self):
         _check_lengths(self.enc_name)

@@ -3,6 +3,7 @@
 The client address is only used for rate limits and PIN lockouts, in memory.
 """
 
+import ipaddress
 import re
 
 PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
@@ -22,12 +23,29 @@ def client_address(environ, trusted_proxies):
     """
     peer = environ.get("REMOTE_ADDR", "")
     if trusted_proxies <= 0:
-        return peer
+        return limit_key(peer)
     forwarded = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
     if len(forwarded) < trusted_proxies:
-        return peer
-    return forwarded[-trusted_proxies]
+        return limit_key(peer)
+    return limit_key(forwarded[-trusted_proxies])
+
+
+def limit_key(address):
+    """What limits count by: an IPv4 address, or the /64 network of an IPv6 one.
+
+    One IPv6 subscriber usually holds a whole /64, so counting single addresses
+    would let it rotate past every per-address limit and the PIN lockout.
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 def is_https(environ, trusted_proxies):

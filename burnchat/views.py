@@ -53,7 +53,7 @@ def create_room():
     courier = _courier()
     try:
         payload = parse(CreateRoom, request.get_json(silent=True))
-        room, pin = courier.create_room(payload.ttl_seconds, _address())
+        room, pin = courier.create_room(payload.ttl_seconds, _address(), payload.join_key_hash)
     except InvalidPayload as error:
         return jsonify(error=f"Send JSON {{\"ttl_seconds\": N}}: {error}"), 400
     except RoomError as error:

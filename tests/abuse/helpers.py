@@ -43,7 +43,7 @@ def keyed_room(server, count, ttl=60, **peer_options):
         assert ack["ok"], ack
         peers.append(peer)
     for peer in peers:
-        peer.wait_keyed()
+        peer.wait_keyed(epoch=ack["epoch"])  # every join starts an epoch: wait for the last one
     return room, peers
 
 

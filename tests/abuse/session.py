@@ -50,9 +50,10 @@ def run_session(server, burn=True):
     auth = admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})
     for member in auth["members"]:
         session.blobs += [member["enc_name"], member["mac"], member["ecdh_pub"], member["sig_pub"]]
+    before = alice.epoch_held
     assert admin.call("admin_kick", {"member_id": carol.member_id}) == {"ok": True}
     assert carol.disconnected.wait(5)
-    alice.wait_keyed(epoch=2), bob.wait_keyed(epoch=2)
+    alice.wait_keyed(epoch=before + 1), bob.wait_keyed(epoch=before + 1)
     assert admin.call("admin_lock", {"locked": True}) == {"ok": True}
     assert admin.call("admin_extend", {"seconds": 300})["ok"]
     late = envelope(alice.member_id, alice.epoch_held, 4, plaintext_bytes=50)

@@ -81,7 +81,10 @@ def test_engineio_buffer_fits_the_largest_legal_frame_and_refuses_more(abuse_ser
     mallory = sockets.raw(abuse_server.url)
     assert mallory.handshake["maxPayload"] == MAX_FRAME_BYTES < 1_000_000 // 10
     assert all(len(frame) < MAX_FRAME_BYTES for frame in largest_legal_frames())
-    assert mallory.call("join", join_payload(room["room"]))["ok"]
+    joined = mallory.call("join", join_payload(room["room"]))
+    assert joined["ok"]
+    before = joined["epoch"]  # mallory's join started a new epoch
+    alice.wait_keyed(epoch=before)
     exact = mallory.next_id()
     mallory.send_text(padded_frame(exact, MAX_FRAME_BYTES))
     assert_refusal(mallory.read_ack(exact), "invalid")  # at the limit: parsed, refused, still open
@@ -89,7 +92,7 @@ def test_engineio_buffer_fits_the_largest_legal_frame_and_refuses_more(abuse_ser
     assert mallory.wait_closed(), "an oversize frame must close that connection"
     # Only mallory is gone: the others rekey and keep talking.
     alice.wait_event("member_left", lambda d: d["reason"] == "disconnected")
-    alice.wait_keyed(epoch=2), bob.wait_keyed(epoch=2)
+    alice.wait_keyed(epoch=before + 1), bob.wait_keyed(epoch=before + 1)
     exchange(alice, bob, 1)
     burn(room, sockets.raw(abuse_server.url))
 

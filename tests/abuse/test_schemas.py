@@ -79,6 +79,7 @@ def room_with_mallory(abuse_server, sockets):
     mallory.member_id = payload["member_id"]
     joined = mallory.call("join", payload)
     assert joined["ok"], joined
+    alice.wait_keyed(epoch=joined["epoch"]), bob.wait_keyed(epoch=joined["epoch"])  # a join rekeys
     yield room, alice, bob, mallory, joined
     burn(room, sockets.raw(abuse_server.url))
     alice.close(), bob.close()

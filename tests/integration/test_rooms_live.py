@@ -1,10 +1,12 @@
 """The core flows against a real server process over real sockets."""
 
+import base64
+import hashlib
 import html
 
 import requests
 
-from tests.wire import Peer, b64u
+from tests.wire import Peer, announcement, b64u
 
 
 def peers_in_room(server, count, ttl=60):
@@ -13,10 +15,11 @@ def peers_in_room(server, count, ttl=60):
     peers = []
     for _ in range(count):
         peer = Peer(server.url)
-        assert peer.join(room["room"])["ok"]
+        ack = peer.join(room["room"])
+        assert ack["ok"]
         peers.append(peer)
     for peer in peers:
-        peer.wait_keyed()
+        peer.wait_keyed(epoch=ack["epoch"])  # every join starts an epoch: wait for the last one
     return room, peers
 
 
@@ -64,13 +67,14 @@ def test_admin_kick_lock_extend_and_burn_now(live_server):
     auth = admin.call("admin_auth", {"room": room["room"], "pin": room["pin"].lower().replace("-", "")})
     assert auth["ok"] and len(auth["members"]) == 2
 
+    before = alice.epoch_held
     assert admin.call("admin_kick", {"member_id": bob.member_id}) == {"ok": True}
     assert bob.wait_event("kicked") == {}
     assert bob.disconnected.wait(5)
     left = alice.wait_event("member_left")
     assert left == {"member_id": bob.member_id, "reason": "kicked"}
-    assert alice.wait_event("rekey", lambda d: d["epoch"] == 2)
-    alice.wait_keyed(epoch=2)
+    assert alice.wait_event("rekey", lambda d: d["epoch"] == before + 1)
+    alice.wait_keyed(epoch=before + 1)
     assert admin.wait_event("member_left")["member_id"] == bob.member_id
 
     assert admin.call("admin_lock", {"locked": True}) == {"ok": True}
@@ -105,14 +109,16 @@ def test_extend_never_passes_72_hours(live_server):
 
 def test_removed_member_key_epoch_is_refused_and_newcomer_served_without_creator(live_server):
     room, (creator, bob) = peers_in_room(live_server, 2)
+    old = bob.epoch_held
     creator.close()
-    assert bob.wait_event("rekey", lambda d: d["epoch"] == 2)
-    bob.wait_keyed(epoch=2)
-    ack, _ = bob.send(epoch=1)
+    assert bob.wait_event("rekey", lambda d: d["epoch"] == old + 1)
+    bob.wait_keyed(epoch=old + 1)
+    ack, _ = bob.send(epoch=old)
     assert ack["code"] == "stale_epoch"
     carol = Peer(live_server.url)
-    assert carol.join(room["room"])["ok"]
-    carol.wait_keyed(epoch=2, timeout=1)
+    joined = carol.join(room["room"])
+    assert joined["ok"] and joined["epoch"] == old + 2  # a join starts a new epoch too
+    carol.wait_keyed(epoch=old + 2, timeout=1)  # made by bob, the creator is long gone
     ack, sent = carol.send()
     assert ack == {"ok": True} and bob.wait_event("message") == sent
     close_all(bob, carol)
@@ -123,16 +129,17 @@ def test_unresponsive_holder_is_passed_over(live_server):
     silent = Peer(live_server.url, keyed=False)
     helper = Peer(live_server.url)
     assert silent.join(room["room"])["ok"]
-    # `silent` was asked to create the key and never answers; after 2 s the next member is.
+    # `silent`, the earliest member, is asked to create each key and never answers;
+    # after 2 s the server moves to a fresh epoch and asks the next member.
     assert helper.join(room["room"])["ok"]
     request = helper.wait_event("key_request", timeout=5)
-    assert request["create"] and request["epoch"] == 2 and request["for"] == [silent.member_id]
+    assert request["create"] and request["epoch"] == 3 and request["for"] == [silent.member_id]
     close_all(silent, helper)
 
 
 def test_sender_must_be_self_and_rate_limit_says_slow_down(live_server):
     room, (alice, bob) = peers_in_room(live_server, 2)
-    forged = {"v": 1, "epoch": 1, "sender": bob.member_id, "seq": 1, "iv": b64u(12),
+    forged = {"v": 1, "epoch": alice.epoch_held, "sender": bob.member_id, "seq": 1, "iv": b64u(12),
               "ct": b64u(30), "sig": b64u(64)}
     assert alice.call("message", forged)["code"] == "not_sender"
     acks = [alice.send(seq=i)[0] for i in range(1, 16)]
@@ -156,3 +163,37 @@ def test_unknown_room_and_burned_room_look_the_same(live_server):
     peer = Peer(live_server.url)
     assert peer.join(b64u(16))["code"] == "no_room"
     close_all(admin, peer)
+
+
+def test_join_key_keeps_out_whoever_has_only_the_room_id(live_server):
+    join_key = b64u(32)
+    digest = hashlib.sha256(base64.urlsafe_b64decode(join_key + "=")).digest()
+    join_key_hash = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    room = requests.post(f"{live_server.url}/api/rooms",
+                         json={"ttl_seconds": 60, "join_key_hash": join_key_hash}).json()
+    intruder, wrong, member = Peer(live_server.url), Peer(live_server.url), Peer(live_server.url)
+    refused = intruder.join(room["room"])
+    assert refused["code"] == "bad_link" and "full link" in refused["error"]
+    assert wrong.call("join", {"v": 1, "room": room["room"], "join_key": b64u(32),
+                               **announcement()})["code"] == "bad_link"
+    assert member.call("join", {"v": 1, "room": room["room"], "join_key": join_key,
+                                **announcement()})["ok"]
+    close_all(intruder, wrong, member)
+
+
+def test_key_delivery_must_cover_every_recipient(live_server):
+    room = live_server.create_room()
+    creator, other = Peer(live_server.url, keyed=False), Peer(live_server.url)
+    assert creator.join(room["room"])["ok"]
+    assert other.join(room["room"])["ok"]
+    request = creator.wait_event("key_request", lambda d: other.member_id in d["for"])
+    assert request["create"]
+    empty = creator.call("key_deliver", {"epoch": request["epoch"], "blobs": []})
+    assert empty["code"] == "invalid" and "every listed member" in empty["error"]
+    blob = {"epoch": request["epoch"], "from": creator.member_id, "to": other.member_id,
+            "wrapped": b64u(40), "sig": b64u(64)}
+    twice = creator.call("key_deliver", {"epoch": request["epoch"], "blobs": [blob, blob]})
+    assert twice["code"] == "invalid"
+    assert creator.call("key_deliver", {"epoch": request["epoch"], "blobs": [blob]})["ok"]
+    other.wait_keyed(epoch=request["epoch"])
+    close_all(creator, other)

@@ -70,11 +70,33 @@ def test_removal_epoch_is_created_by_earliest_remaining_member_without_double_bu
     assert plan.request.server == "b" and plan.request.create and plan.request.recipients == ("c",)
 
 
-def test_recipient_that_never_confirms_is_given_up_not_the_server():
+def test_recipient_that_never_confirms_is_given_up_when_others_could():
     keys, clock = KeyState(epoch=1), FakeClock()
-    a, bad = M("a", 1), M("x")
-    plan_key_request(keys, [a, bad], clock())
+    a, good, bad = M("a", 1), M("g"), M("x")
+    plan_key_request(keys, [a, good, bad], clock())
     keys.request.delivered = True
+    good.held_epoch = 1
     clock.advance(2.1)
-    plan = plan_key_request(keys, [a, bad], clock())
+    plan = plan_key_request(keys, [a, good, bad], clock())
     assert plan.request is None and "x" in keys.given_up and "a" not in keys.skipped
+
+
+def test_creator_whose_key_nobody_can_open_is_passed_over_in_a_new_epoch():
+    keys, clock = KeyState(), FakeClock()
+    liar, b, c = M("liar"), M("b"), M("c")
+    plan_key_request(keys, [liar, b, c], clock())
+    assert keys.request.server == "liar"
+    keys.request.delivered = True       # it delivered blobs...
+    liar.held_epoch = 1
+    clock.advance(2.1)                  # ...that nobody could open
+    plan = plan_key_request(keys, [liar, b, c], clock())
+    assert plan.rekey and keys.epoch == 2 and "liar" in keys.skipped
+    assert plan.request.server == "b" and plan.request.create
+
+
+def test_creator_is_a_member_holding_the_newest_key():
+    keys, clock = KeyState(epoch=3), FakeClock()
+    newcomer, old_hand = M("n", 0), M("o", 3)
+    keys.new_epoch()
+    plan = plan_key_request(keys, [newcomer, old_hand], clock())
+    assert plan.request.server == "o" and plan.request.recipients == ("n",)

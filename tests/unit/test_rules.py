@@ -116,3 +116,13 @@ def test_room_round_trips_through_plain_data_for_shared_stores():
     copy = Room.from_dict(json.loads(json.dumps(room.to_dict())))
     assert copy == room
     copy.check_pin("ABCD-EFGH", "2.2.2.2", clock)
+
+
+@pytest.mark.parametrize("address, key", [
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64"),
+    ("::ffff:10.0.0.7", "10.0.0.7"),
+    ("10.0.0.7", "10.0.0.7"),
+])
+def test_ipv6_clients_are_counted_by_their_64_network(address, key):
+    assert client_address({"REMOTE_ADDR": address}, 0) == key
