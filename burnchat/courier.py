@@ -228,8 +228,11 @@ class Courier:
                     raise RoomError("invalid", "A key blob is not part of the request.")
             present = {r for r in recipients if r in room.members}
             addressed = [blob.recipient for blob in payload.blobs]
-            if len(addressed) != len(set(addressed)) or not present <= set(addressed):
-                raise RoomError("invalid", "Send exactly one key blob for every listed member.")
+            if len(addressed) != len(set(addressed)) or (present and not addressed):
+                raise RoomError("invalid", "Send one key blob for each listed member you accept.")
+            # A member the sender refused (its announcement failed the link MAC) gets no key
+            # this epoch; waiting on it would stall the room.
+            room.keys.given_up.update(present - set(addressed))
             request.delivered = True
             if request.create:
                 room.members[connection.member_id].held_epoch = request.epoch

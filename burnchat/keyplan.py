@@ -74,7 +74,8 @@ def plan_key_request(keys, members, now):
     by_id = {m.member_id: m for m in members}
     request = keys.request
     if request is not None:
-        if request.server in by_id and not _settled(request, by_id) and now < request.deadline:
+        if request.server in by_id and not _settled(request, by_id, keys.given_up) \
+                and now < request.deadline:
             return plan
         _close_request(keys, request, by_id, plan)
     wanted = max(keys.epoch, 1)  # epoch 0 means no key yet: everyone needs one
@@ -110,16 +111,17 @@ def _creator(members, skipped):
     return next(m for m in candidates if m.held_epoch == newest)
 
 
-def _settled(request, by_id):
-    """True once every recipient still present holds the requested epoch."""
+def _settled(request, by_id, given_up=()):
+    """True once every recipient still present (and not given up) holds the requested epoch."""
     return request.delivered and all(
-        by_id[r].held_epoch >= request.epoch for r in request.recipients if r in by_id)
+        by_id[r].held_epoch >= request.epoch
+        for r in request.recipients if r in by_id and r not in given_up)
 
 
 def _close_request(keys, request, by_id, plan):
     """End a finished or failed request, blaming whoever let it fail."""
     keys.request = None
-    if _settled(request, by_id):
+    if _settled(request, by_id, keys.given_up):
         keys.skipped.clear()
         return
     present = [by_id[r] for r in request.recipients if r in by_id]

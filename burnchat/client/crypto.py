@@ -45,6 +45,7 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 LABEL_ANNOUNCE_MAC_KEY = "burnchat/v1/announce-mac"
 LABEL_NAMES_KEY = "burnchat/v1/names"
+LABEL_JOIN_KEY = "burnchat/v1/join"
 LABEL_WRAP = "burnchat/v1/wrap"
 LABEL_NAME = "burnchat/v1/name"
 LABEL_ANNOUNCE = "burnchat/v1/announce"
@@ -194,6 +195,21 @@ def derive_link_keys(secret, room_id):
     mac_key = _hkdf(ikm, salt, LABEL_ANNOUNCE_MAC_KEY.encode())
     names_key = _hkdf(ikm, salt, LABEL_NAMES_KEY.encode())
     return LinkKeys(mac_key=mac_key, names_key=names_key)
+
+
+def derive_join_key(secret):
+    """(join key, its hash), both b64u: proves to the server that a joiner has the link (§3).
+
+    The salt is empty because the creator registers the hash before the room ID exists.
+    """
+    ikm = b64u_decode(_check_str(secret, "secret"), ID_BYTES)
+    join_key = _hkdf(ikm, b"", LABEL_JOIN_KEY.encode())
+    return b64u_encode(join_key), b64u_encode(hashlib.sha256(join_key).digest())
+
+
+def name_for_comparison(name):
+    """The form under which duplicate names are compared (§4): NFKC, format characters (Cf) removed."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", name) if unicodedata.category(ch) != "Cf")
 
 
 def encode_public_key(public_key):

@@ -26,7 +26,6 @@ EXIT_KICKED = 3
 EXIT_INTERRUPTED = 130
 
 EOF_FLUSH_SECONDS = 15  # how long unsent lines may wait for the key after stdin ends
-MAX_EARLY_MESSAGES = 256  # messages kept while the current key is on its way
 FINAL_MINUTE_MARKS = (60, 30, 10, 5, 4, 3, 2, 1)
 LEFT_REASONS = {"left": "left", "disconnected": "disconnected", "kicked": "was removed by the admin"}
 
@@ -102,7 +101,6 @@ class TerminalChat:
         self.name = name
         self.connection = connection_factory(link.base_url, self.events)
         self.outbox = deque()  # lines typed before the current key arrived
-        self.early = deque(maxlen=MAX_EARLY_MESSAGES)  # messages under the key still on its way
         self.eof_deadline = None
         self.shown_code = None
         self.last_mark = None
@@ -166,6 +164,9 @@ class TerminalChat:
             if ack.get("code") == "no_room":
                 self.status("This room doesn't exist or has burned.")
                 raise Exit(EXIT_BAD_LINK)
+            if ack.get("code") == "bad_link":
+                self.status("This link is incomplete or wrong - ask for the full link.")
+                raise Exit(EXIT_BAD_LINK)
             self.status(f"Cannot join: {ack.get('error', ack.get('code', 'refused'))}")
             raise Exit(EXIT_ERROR)
         self.session.joined(ack)
@@ -205,10 +206,16 @@ class TerminalChat:
             try:
                 name, data = self.events.get(timeout=0.5)
             except queue.Empty:
-                self.check_eof_deadline()
+                self.check_deadlines()
                 continue
             handlers[name](data)
-            self.check_eof_deadline()
+            self.check_deadlines()
+
+    def check_deadlines(self):
+        """Time-based work between events: give up on late keys, leave after EOF."""
+        if self.session.held_count:
+            self.release_held()  # cheap while nothing is due; expires what waited too long
+        self.check_eof_deadline()
 
     def leave(self):
         """Tell the server we are leaving (it rekeys the others), then disconnect."""
@@ -284,13 +291,14 @@ class TerminalChat:
             )
 
     def on_member_left(self, data):
-        """Someone left, disconnected or was kicked."""
+        """Someone left, disconnected or was kicked: no message goes out under the old key."""
         member_id = data.get("member_id") if isinstance(data, dict) else None
         name = self.session.display_name(member_id)
         if self.session.remove_member(member_id) is None:
             return
         self.status(f"{printable(name)} {LEFT_REASONS.get(data.get('reason'), 'left')}")
         self.show_safety_code()
+        self.release_held()  # what waited under an epoch now below the floor is rejected
 
     # --- keys --------------------------------------------------------------
 
@@ -325,27 +333,36 @@ class TerminalChat:
 
     def secured(self):
         """We hold the current key: say so, open messages that waited, send queued lines."""
-        if self.secured_epoch != self.session.epoch:
-            self.secured_epoch = self.session.epoch
-            self.status(f"Secured (key epoch {self.session.epoch})")
-        waiting, self.early = list(self.early), deque(maxlen=MAX_EARLY_MESSAGES)
-        for envelope in waiting:
-            self.on_message(envelope)
+        if self.secured_epoch != self.session.held_epoch:
+            self.secured_epoch = self.session.held_epoch
+            self.status(f"Secured (key epoch {self.session.held_epoch})")
+        self.release_held()
         self.flush_outbox()
 
     # --- messages ----------------------------------------------------------
 
     def on_message(self, envelope):
-        """Show a message that passes every check; count and report the others."""
-        if isinstance(envelope, dict) and envelope.get("epoch") == self.session.epoch and not self.session.ready:
-            self.early.append(envelope)  # its key is on the way (the sender got it first)
-            return
+        """Show a message that passes every check, hold one whose key is on its way; report the others."""
         try:
             message = self.session.open(envelope)
         except ProtocolError as exc:
-            self.status(f"Rejected a message ({exc.code}); {self.session.rejected_count} rejected so far")
+            self.report_rejected(exc.code)
             return
+        if message is None:
+            return  # held back: its key is on the way (the sender got it first)
         self.show_message(message["name"], message["text"])
+
+    def release_held(self):
+        """Show held messages whose key is here; report those given up on (stale or too late)."""
+        before = self.session.rejected_count
+        for message in self.session.release_held():
+            self.show_message(message["name"], message["text"])
+        if self.session.rejected_count > before:
+            self.report_rejected("held back, then its key never came or was refused")
+
+    def report_rejected(self, reason):
+        """One status line per rejection event, with the running count."""
+        self.status(f"Rejected a message ({reason}); {self.session.rejected_count} rejected so far")
 
     # --- room --------------------------------------------------------------
 

@@ -66,12 +66,13 @@ export function utf8Length(text) {
   return encoder.encode(text).length;
 }
 
-/** Returns the trimmed display name, or throws bad_name (1-32 code points, no Cc). */
+/** Returns the trimmed display name, or throws bad_name (1-32 code points, no Cc, no lone surrogate). */
 export function validateName(raw) {
   if (typeof raw !== "string") throw new ProtocolError("bad_name");
   const name = raw.trim();
   const length = [...name].length;
-  if (length < 1 || length > MAX_NAME_CHARS || /\p{Cc}/u.test(name)) {
+  // A lone surrogate has no UTF-8 form: TextEncoder would silently send U+FFFD instead.
+  if (length < 1 || length > MAX_NAME_CHARS || /\p{Cc}/u.test(name) || !name.isWellFormed()) {
     throw new ProtocolError("bad_name");
   }
   return name;
@@ -96,6 +97,23 @@ export async function deriveLinkKeys(secret, roomId) {
     macKey: await derive("burnchat/v1/announce-mac", { name: "HMAC", hash: "SHA-256", length: 256 }, ["sign", "verify"]),
     namesKey: await derive("burnchat/v1/names", { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]),
   };
+}
+
+/**
+ * Derives the join key that proves to the server that a joiner has the link (§3):
+ * {joinKey, joinKeyHash}, both b64u. The salt is empty because the creator registers
+ * the hash before the server has made the room ID. Raw bits, since the key is sent.
+ */
+export async function deriveJoinKey(secret) {
+  const ikm = await subtle.importKey("raw", decodeField(secret, 16), "HKDF", false, ["deriveBits"]);
+  const params = { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("burnchat/v1/join") };
+  const joinKey = new Uint8Array(await subtle.deriveBits(params, ikm, 256));
+  return { joinKey: b64uEncode(joinKey), joinKeyHash: b64uEncode(await sha256(joinKey)) };
+}
+
+/** The form under which duplicate names are compared (§4): NFKC, format characters (Cf) removed. */
+export function nameForComparison(name) {
+  return name.normalize("NFKC").replace(/\p{Cf}/gu, "");
 }
 
 /** Exports a public key as the 65-byte uncompressed point, b64u. */

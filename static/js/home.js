@@ -2,7 +2,7 @@
 // link (made here: the secret after # is born in this browser), the QR code and
 // the one-time admin PIN. "Enter room" stays in this document so the PIN goes
 // with us in memory only - never into a URL, cookie or storage.
-import { randomId } from "./crypto.js";
+import { deriveJoinKey, randomId } from "./crypto.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { drawQr } from "./qr.js";
 import { mountRoom } from "./room.js";
@@ -16,8 +16,9 @@ const HTTP_ERRORS = {
 };
 
 const main = document.querySelector('main[data-page="home"]');
-const home = part(main, "home");
-const form = part(home, "create-form");
+// Let, not const: "Enter room" drops them so the detached panel (link, QR, PIN closures) can go.
+let home = part(main, "home");
+let form = part(home, "create-form");
 const minTtl = Number(main.dataset.minTtl);
 const maxTtl = Number(main.dataset.maxTtl);
 let creating = false;
@@ -43,14 +44,17 @@ function onTtlChoice() {
   if (custom) part(home, "custom-amount").focus();
 }
 
-/** Asks the server for a room; resolves {ok, data, serverDate} or {ok: false, message}. */
-async function createRoom(ttlSeconds) {
+/**
+ * Asks the server for a room that admits only joiners proving the link (SHA-256 of its
+ * join key); resolves {ok, data, serverDate} or {ok: false, message}.
+ */
+async function createRoom(ttlSeconds, joinKeyHash) {
   let response;
   try {
     response = await fetch("/api/rooms", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ttl_seconds: ttlSeconds }),
+      body: JSON.stringify({ ttl_seconds: ttlSeconds, join_key_hash: joinKeyHash }),
       cache: "no-store",
       credentials: "same-origin",
     });
@@ -87,7 +91,7 @@ async function onSubmit(event) {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   const secret = randomId();
-  const result = await createRoom(ttl);
+  const result = await createRoom(ttl, (await deriveJoinKey(secret)).joinKeyHash);
   creating = false;
   button.disabled = false;
   button.removeAttribute("aria-busy");
@@ -125,7 +129,9 @@ function showCreated({ data, serverDate }, secret) {
 
   part(home, "enter-room").addEventListener("click", () => {
     countdown.stop();
-    enterRoom({ room, url, secret, pin, expiresAt, nowMs: clock.now() });
+    const nowMs = clock.now();
+    forgetHomePanel();
+    enterRoom({ room, url, secret, pin, expiresAt, nowMs });
   }, { once: true });
 }
 
@@ -145,10 +151,24 @@ function wirePin(pin) {
   wireCopyButton(part(home, "copy-pin"), () => pin, status);
 }
 
+/**
+ * Leaving the result panel: blank the link field, admin link, QR pixels and PIN, then detach
+ * the panel and drop our references, so the listeners that close over the link and the PIN
+ * become unreachable. Only the room keeps what it needs.
+ */
+function forgetHomePanel() {
+  part(home, "share-link").value = "";
+  part(home, "admin-link").removeAttribute("href");
+  const qr = part(home, "qr");
+  qr.width = qr.height = 0; // resizing a canvas clears its pixels
+  part(home, "pin").textContent = "";
+  home.remove();
+  home = form = null;
+}
+
 /** Same document, new address: /r/ROOM#SECRET, the room UI, and the PIN handed over in memory. */
 function enterRoom({ room, url, secret, pin, expiresAt, nowMs }) {
   history.pushState(null, "", `${url}#${secret}`);
-  home.remove(); // the PIN leaves the DOM with the result panel
   document.title = "Burning room - Burn Chat";
   // Back (or forward) from here means leaving the room: load whatever the address now says.
   window.addEventListener("popstate", () => location.reload());

@@ -4,11 +4,17 @@
 //
 // Besides the §10 API it exposes `member(memberId)` (one member as members()
 // shows it, or null) so the UI can label a sender or a `member_left` event.
+//
+// The epoch floor (§5 client rules) is what keeps a lying server from keeping
+// members on a key that a removed member, or a newcomer, should not have.
 import {
-  PROTOCOL_VERSION, ProtocolError, b64uDecode, randomId, utf8Length, validateName,
-  deriveLinkKeys, generateIdentity, sealAnnouncement, openAnnouncement, newRoomKey,
+  PROTOCOL_VERSION, ProtocolError, b64uDecode, randomId, utf8Length, validateName, nameForComparison,
+  deriveLinkKeys, deriveJoinKey, generateIdentity, sealAnnouncement, openAnnouncement, newRoomKey,
   wrapRoomKey, openRoomKey, sealMessage, openMessage, fingerprint, safetyCode, MAX_PLAINTEXT_BYTES,
 } from "./crypto.js";
+
+/** How many messages may wait for their epoch's key, and for how long (§5). */
+export const MAX_HELD_MESSAGES = 64, HOLD_BACK_MS = 10000;
 
 /** Throws bad_encoding unless `text` is a 16-byte b64u identifier. */
 function requireId(text) {
@@ -23,33 +29,42 @@ function requireEpoch(epoch, min) {
 }
 
 export class RoomSession {
-  #roomId; #secret; #linkKeys = null; #identity = null; #self = null;
+  #roomId; #secret; #linkKeys = null; #joinKey = null; #identity = null; #self = null; #now;
   #members = new Map();     // memberId -> opened announcement (+ isSelf), in join order
+  #removed = new Set();     // member IDs that left or were removed: never accepted again
+  #listed = false;          // true once the join ack's member list is in: later arrivals raise the floor
   #highestSeq = new Map();  // memberId -> highest accepted seq (kept after removal)
-  #keys = new Map();        // epoch -> room key; only the newest held epoch is kept
-  #epoch = 0; #ownSeq = 0; #rejected = 0; #flagged = 0;
+  #key = null;              // {epoch, roomKey, members: Set of IDs it was made for or known when accepted}
+  #held = [];               // [{envelope, until}]: messages under an epoch whose key is on its way
+  #epoch = 0; #floor = 0; #ownSeq = 0; #rejected = 0; #flagged = 0;
   memberId = null;
 
-  /** Checks the link's room ID and secret; nothing is derived until start(). */
-  constructor({ roomId, secret }) {
+  /** Checks the link's room ID and secret; nothing is derived until start(). `now` is the clock (ms). */
+  constructor({ roomId, secret, now = Date.now }) {
     this.#roomId = requireId(roomId);
     this.#secret = requireId(secret);
+    this.#now = now;
   }
 
-  /** The room's current epoch, as last told by the server or a room key. */
+  /** The highest epoch known: join reply, `rekey`, or a room key held. */
   get epoch() { return this.#epoch; }
-  /** True while this member holds the key of the current epoch (else "Securing..."). */
-  get ready() { return this.#keys.has(this.#epoch); }
-  /** Messages dropped by open(). */
+  /** The lowest epoch whose key may be used (§5 client rules). */
+  get floor() { return this.#floor; }
+  /** True while this member holds a key of an epoch at or above the floor (else "Securing..."). */
+  get ready() { return this.#key !== null && this.#key.epoch >= this.#floor; }
+  /** Messages dropped by open() and releaseHeld(). */
   get rejectedCount() { return this.#rejected; }
   /** Announcements dropped by addMember(). */
   get flaggedCount() { return this.#flagged; }
+  /** Messages held back until their epoch's key arrives. */
+  get heldCount() { return this.#held.length; }
 
-  /** Makes the identity, link keys and member ID; returns the `join` payload. */
+  /** Makes the identity, link keys, join key and member ID; returns the `join` payload. */
   async start(name) {
     const displayName = validateName(name);
     this.#linkKeys = await deriveLinkKeys(this.#secret, this.#roomId);
-    this.#secret = null; // the link keys are all we need; don't keep S around
+    this.#joinKey = (await deriveJoinKey(this.#secret)).joinKey;
+    this.#secret = null; // the derived keys are all we need; don't keep S around
     this.#identity = await generateIdentity();
     this.memberId = randomId();
     const { ecdhPub, sigPub } = this.#identity;
@@ -57,7 +72,7 @@ export class RoomSession {
       linkKeys: this.#linkKeys, roomId: this.#roomId, memberId: this.memberId, identity: this.#identity, name: displayName,
     });
     this.#self = { memberId: this.memberId, name: displayName, ecdhPub, sigPub, fingerprint: await fingerprint(ecdhPub, sigPub) };
-    return { v: PROTOCOL_VERSION, room: this.#roomId, ...announcement };
+    return { v: PROTOCOL_VERSION, room: this.#roomId, ...announcement, join_key: this.#joinKey };
   }
 
   /** Takes the join ack: current epoch and the earlier members in join order; we come last. */
@@ -65,6 +80,7 @@ export class RoomSession {
     this.setEpoch(ack.epoch);
     for (const announcement of ack.members ?? []) await this.addMember(announcement);
     this.#members.set(this.memberId, { ...this.#self, isSelf: true });
+    this.#listed = true;
     return this.members();
   }
 
@@ -75,6 +91,7 @@ export class RoomSession {
       const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
       this.#refuseKnownId(opened.memberId); // another copy may have been accepted while we awaited
       this.#members.set(opened.memberId, { ...opened, isSelf: false });
+      if (this.#listed) this.#raiseFloor(); // a newcomer must not get a key used before it came
       return this.member(opened.memberId);
     } catch {
       this.#flagged += 1;
@@ -82,46 +99,77 @@ export class RoomSession {
     }
   }
 
-  /** A second announcement for a known ID (or ours) could swap keys: refuse it. */
+  /** A second announcement for a known, removed or own ID could swap keys or revive someone: refuse it. */
   #refuseKnownId(memberId) {
-    if (memberId === this.memberId || this.#members.has(memberId)) throw new ProtocolError("duplicate_member");
+    if (memberId === this.memberId || this.#members.has(memberId) || this.#removed.has(memberId)) {
+      throw new ProtocolError("duplicate_member");
+    }
   }
 
-  /** Forgets a member who left or was kicked; its seq history stays to refuse replays. */
+  /** Forgets a member who left or was kicked; its ID is never accepted again, its seq history stays. */
   removeMember(memberId) {
-    if (memberId === this.memberId) return false;
-    return this.#members.delete(memberId);
+    if (memberId === this.memberId || typeof memberId !== "string") return false;
+    this.#removed.add(memberId);
+    if (!this.#members.delete(memberId)) return false;
+    this.#raiseFloor(); // nothing more under a key the removed member holds, rekey or not
+    return true;
   }
 
-  /** Moves to a newer epoch (from `rekey`); never goes back. */
+  /** A membership change: only a key newer than every epoch known may be used from now on. */
+  #raiseFloor() {
+    this.#floor = Math.max(this.#floor, this.#epoch) + 1;
+  }
+
+  /** Moves to a newer epoch (join ack, `rekey`); never goes back. */
   setEpoch(epoch) {
-    this.#epoch = Math.max(this.#epoch, requireEpoch(epoch, 0));
+    requireEpoch(epoch, 0);
+    this.#epoch = Math.max(this.#epoch, epoch);
+    this.#floor = Math.max(this.#floor, epoch);
     return this.#epoch;
   }
 
-  /** Keeps `roomKey` as the key of `epoch` and drops every older key. */
-  #holdKey(epoch, roomKey) {
+  /** Keeps `roomKey` as the key of `epoch` (dropping the older one) with the members it may be served to. */
+  #holdKey(epoch, roomKey, memberIds) {
     if (!this.#identity) throw new ProtocolError("not_ready"); // wiped (or never started) meanwhile
-    this.#keys = new Map([[epoch, roomKey]]);
+    this.#key = { epoch, roomKey, members: new Set([...memberIds, this.memberId]) };
     this.#epoch = Math.max(this.#epoch, epoch);
   }
 
-  /** Answers `key_request`: creates (and holds) or reuses the epoch's key, wraps it for each accepted member listed. */
+  /** Accepted members (not us) among `ids`, in join order. */
+  #acceptedAmong(ids) {
+    const wanted = new Set(Array.isArray(ids) ? ids : []);
+    return [...this.#members.values()].filter((m) => !m.isSelf && wanted.has(m.memberId));
+  }
+
+  /**
+   * Answers `key_request`. A create makes (and holds) a key newer than any held and at
+   * or above the floor; a serve wraps the held key only for members it was made for.
+   */
   async answerKeyRequest({ epoch, create, for: recipients }) {
     if (!this.#identity) throw new ProtocolError("not_ready");
     requireEpoch(epoch, 1);
-    let roomKey = this.#keys.get(epoch);
-    if (create && !roomKey) {
+    let roomKey;
+    if (create) {
+      this.#requireNewEpoch(epoch);
       roomKey = await newRoomKey();
-      requireEpoch(epoch, this.#epoch); // never create for a past epoch (checked after the await: it may move)
-      this.#holdKey(epoch, roomKey);
+      this.#requireNewEpoch(epoch); // again: the floor or the held key may have moved while we awaited
+      this.#holdKey(epoch, roomKey, this.#acceptedAmong(recipients).map((m) => m.memberId));
+    } else {
+      if (this.#key?.epoch !== epoch) throw new ProtocolError("not_ready");
+      if (epoch < this.#floor) throw new ProtocolError("bad_epoch");
+      roomKey = this.#key.roomKey;
     }
-    if (!roomKey) throw new ProtocolError("not_ready");
-    const targets = (recipients ?? []).map((id) => this.#members.get(id)).filter((m) => m && !m.isSelf);
+    const allowed = this.#key.members;
+    const targets = this.#acceptedAmong(recipients).filter((m) => allowed.has(m.memberId));
     const blobs = await Promise.all(targets.map((to) => wrapRoomKey({
       roomId: this.#roomId, epoch, roomKey, identity: this.#identity, fromId: this.memberId, to,
     })));
     return { epoch, blobs };
+  }
+
+  /** A created key must be of an epoch at or above the floor and newer than the one held. */
+  #requireNewEpoch(epoch) {
+    if (epoch < this.#floor || epoch <= (this.#key?.epoch ?? 0)) throw new ProtocolError("bad_epoch");
   }
 
   /** Accepts a `room_key` blob from an accepted member; returns the epoch now held (emit key_held). */
@@ -132,56 +180,95 @@ export class RoomSession {
     const { epoch, roomKey } = await openRoomKey({
       roomId: this.#roomId, blob, identity: this.#identity, myId: this.memberId, sender,
     });
-    if (epoch < this.#epoch) throw new ProtocolError("bad_epoch");
-    // Keep the first key of an epoch: one epoch never has two keys (§5 rule 4).
-    if (!this.#keys.has(epoch)) this.#holdKey(epoch, roomKey);
+    if (epoch < this.#floor || epoch < (this.#key?.epoch ?? 0)) throw new ProtocolError("bad_epoch");
+    // Keep the first key of an epoch: one epoch never has two keys (§5).
+    if (this.#key?.epoch !== epoch) this.#holdKey(epoch, roomKey, this.#members.keys());
     return epoch;
   }
 
-  /** Encrypts and signs a message under the current epoch; not_ready while securing. */
+  /** Encrypts and signs a message under the held key; not_ready while securing. */
   async seal(text) {
     if (!this.ready) throw new ProtocolError("not_ready");
     const size = utf8Length(text);
     if (size === 0) throw new ProtocolError("empty");
     if (size > MAX_PLAINTEXT_BYTES) throw new ProtocolError("too_long");
-    const epoch = this.#epoch;
+    const { epoch, roomKey } = this.#key;
     this.#ownSeq += 1; // taken before awaiting so concurrent seals never share a seq
     return sealMessage({
-      roomId: this.#roomId, epoch, roomKey: this.#keys.get(epoch), identity: this.#identity,
-      sender: this.memberId, seq: this.#ownSeq, text,
+      roomId: this.#roomId, epoch, roomKey, identity: this.#identity, sender: this.memberId, seq: this.#ownSeq, text,
     });
   }
 
-  /** Runs every §6 check and returns {memberId, name, text}; counts and rethrows rejections. */
+  /**
+   * Runs every §6 check and returns {memberId, name, text}; or null when the message
+   * waits for its epoch's key (releaseHeld opens it later). Counts and rethrows rejections.
+   */
   async open(envelope) {
     try {
-      const sender = this.#checkEnvelope(envelope);
-      const text = await openMessage({ roomId: this.#roomId, envelope, roomKey: this.#keys.get(envelope.epoch), sender });
-      this.#checkEnvelope(envelope); // again: a copy may have been accepted, or we moved on, while we awaited
-      this.#highestSeq.set(sender.memberId, envelope.seq);
-      return { memberId: sender.memberId, name: this.member(sender.memberId).name, text };
+      if (this.#shouldHold(envelope)) return this.#holdBack(envelope);
+      return await this.#openNow(envelope);
     } catch (error) {
       this.#rejected += 1;
       throw error;
     }
   }
 
+  /** Opens the held messages whose key is here (in arrival order); rejects and counts the stale and expired. */
+  async releaseHeld() {
+    const now = this.#now();
+    const waiting = this.#held;
+    this.#held = [];
+    const shown = [];
+    for (const { envelope, until } of waiting) {
+      if (now >= until) this.#rejected += 1; // its key never came in time
+      else if (this.#shouldHold(envelope)) this.#held.push({ envelope, until });
+      else await this.open(envelope).then((message) => message && shown.push(message), () => {});
+    }
+    return shown;
+  }
+
+  /** True for a message from a member under an epoch above the key held and not below the floor. */
+  #shouldHold(envelope) {
+    const sender = this.#members.get(envelope?.sender);
+    const epoch = envelope?.epoch;
+    return Boolean(sender && !sender.isSelf) && Number.isSafeInteger(epoch)
+      && epoch > (this.#key?.epoch ?? 0) && epoch >= this.#floor;
+  }
+
+  /** Keeps a message until its key arrives (bounded); a full buffer rejects it. */
+  #holdBack(envelope) {
+    if (this.#held.length >= MAX_HELD_MESSAGES) throw new ProtocolError("not_ready");
+    this.#held.push({ envelope, until: this.#now() + HOLD_BACK_MS });
+    return null;
+  }
+
+  /** The §6 checks with the key held; returns the message. */
+  async #openNow(envelope) {
+    const sender = this.#checkEnvelope(envelope);
+    const text = await openMessage({ roomId: this.#roomId, envelope, roomKey: this.#key.roomKey, sender });
+    this.#checkEnvelope(envelope); // again: a copy may have been accepted, or we moved on, while we awaited
+    this.#highestSeq.set(sender.memberId, envelope.seq);
+    return { memberId: sender.memberId, name: this.member(sender.memberId).name, text };
+  }
+
   /** §6 checks 1, 2 and 4 (the cheap ones); returns the sender. */
   #checkEnvelope(envelope) {
     const sender = this.#members.get(envelope?.sender);
     if (!sender || sender.isSelf) throw new ProtocolError("not_member");
-    if (envelope.epoch !== this.#epoch) throw new ProtocolError("bad_epoch");
-    if (!this.#keys.has(envelope.epoch)) throw new ProtocolError("not_ready");
+    // Below the floor is stale for good (a removal or a join happened since); no key yet is "not ready".
+    if (envelope.epoch < this.#floor || (this.#key && envelope.epoch !== this.#key.epoch)) throw new ProtocolError("bad_epoch");
+    if (!this.#key) throw new ProtocolError("not_ready");
     if (!(envelope.seq > (this.#highestSeq.get(sender.memberId) ?? 0))) throw new ProtocolError("replay");
     return sender;
   }
 
-  /** Accepted members in join order, duplicate names shown as "name (2)", "name (3)", ... */
+  /** Accepted members in join order; look-alike duplicate names shown as "name (2)", "name (3)", ... */
   members() {
     const seen = new Map();
     return [...this.#members.values()].map((m) => {
-      const count = (seen.get(m.name) ?? 0) + 1;
-      seen.set(m.name, count);
+      const key = nameForComparison(m.name);
+      const count = (seen.get(key) ?? 0) + 1;
+      seen.set(key, count);
       const name = count === 1 ? m.name : `${m.name} (${count})`;
       return { memberId: m.memberId, name, fingerprint: m.fingerprint, isSelf: m.isSelf };
     });
@@ -197,12 +284,14 @@ export class RoomSession {
     return safetyCode(this.#roomId, [...this.#members.values()]);
   }
 
-  /** Drops every key, member and counter so nothing of the room stays reachable. */
+  /** Drops every key, member, held message and counter so nothing of the room stays reachable. */
   wipe() {
-    this.#secret = this.#linkKeys = this.#identity = this.#self = this.memberId = null;
+    this.#secret = this.#linkKeys = this.#joinKey = this.#identity = this.#self = this.#key = this.memberId = null;
     this.#members = new Map();
+    this.#removed = new Set();
     this.#highestSeq = new Map();
-    this.#keys = new Map();
-    this.#epoch = this.#ownSeq = this.#rejected = this.#flagged = 0;
+    this.#held = [];
+    this.#listed = false;
+    this.#epoch = this.#floor = this.#ownSeq = this.#rejected = this.#flagged = 0;
   }
 }

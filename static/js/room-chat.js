@@ -2,7 +2,7 @@
 // chat widgets. Server events run one at a time through a queue because their
 // handlers await WebCrypto and must see the session in event order.
 // The page around it (room.js) decides what the prejoin and end screens show.
-import { RoomSession } from "./protocol.js";
+import { HOLD_BACK_MS, RoomSession } from "./protocol.js";
 import { AdminControls } from "./admin-controls.js";
 import { Composer, MessageLog } from "./chat-view.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
@@ -19,7 +19,7 @@ export class RoomChat {
   #socket = null; #session = null; #queue = new EventQueue();
   #log; #composer; #admin = null; #isAdmin = false;
   #joinedOnce = false; #rejoining = false; #ended = false;
-  #safety = ""; #noticeTimer = 0; #earlier = { rejected: 0, flagged: 0 };
+  #safety = ""; #noticeTimer = 0; #heldTimer = 0; #earlier = { rejected: 0, flagged: 0 };
 
   /**
    * `root`: the room markup; `pin`: the admin PIN when the creator came from the home page
@@ -164,33 +164,37 @@ export class RoomChat {
     if (this.#joinedOnce && !this.#ended && this.#socket && !this.#socket.connected) this.#socket.connect();
   };
 
-  /** A newcomer's announcement: accepted (system line) or flagged (counter). */
+  /** A newcomer's announcement: accepted (system line) or flagged (counter); the key changes for it. */
   async #onMemberJoined(announcement) {
     const member = await this.#session.addMember(announcement);
     if (member) this.#log.addSystem([{ name: member.name }, " joined"], "join");
+    this.#composer.setReady(this.#session.ready); // a newcomer never gets the key used before it came
     this.#refreshRejected();
     this.#refreshPeople();
     await this.#refreshSafety();
   }
 
-  /** Someone left, dropped or was kicked; the server rekeys right after. */
+  /** Someone left, dropped or was kicked: the old key is done with at once, whether or not the server rekeys. */
   async #onMemberLeft({ member_id: memberId, reason }) {
     const member = this.#session.member(memberId);
+    const hadKey = this.#session.ready;
     this.#session.removeMember(memberId);
     if (member) {
       const what = reason === "kicked" ? " was removed by the admin" : reason === "disconnected" ? " lost connection" : " left";
       this.#log.addSystem([{ name: member.name }, what], reason === "kicked" ? "warn" : "leave");
     }
+    if (hadKey && !this.#session.ready) this.#log.addSystem(["New room key: people who left can't read what follows"], "key");
+    this.#composer.setReady(this.#session.ready);
+    await this.#releaseHeld(); // messages held for a key of the old member set are refused now
     this.#refreshPeople();
     await this.#refreshSafety();
   }
 
   /** A new epoch: lock the composer until its key arrives. */
-  #onRekey({ epoch }) {
-    const hadKey = this.#session.ready;
+  async #onRekey({ epoch }) {
     this.#session.setEpoch(epoch);
-    if (hadKey && !this.#session.ready) this.#log.addSystem(["New room key: people who left can't read what follows"], "key");
     this.#composer.setReady(this.#session.ready);
+    await this.#releaseHeld();
   }
 
   /** The server asks us to create or share the current key. */
@@ -199,6 +203,7 @@ export class RoomChat {
       const delivery = await this.#session.answerKeyRequest(keyRequest);
       this.#composer.setReady(this.#session.ready);
       await request(this.#socket, "key_deliver", delivery);
+      await this.#releaseHeld();
     } catch {
       // Unanswered requests pass to someone else after 2 s (PROTOCOL.md §5 rule 4).
     }
@@ -213,16 +218,43 @@ export class RoomChat {
     } catch {
       // A blob that fails any check is dropped; the server asks again if we still lack the key.
     }
+    await this.#releaseHeld();
   }
 
-  /** A message: shown only if every §6 check passes, else counted as rejected. */
+  /** A message: shown only if every §6 check passes, held back while its key is on its way, else counted. */
   async #onMessage(envelope) {
     try {
-      const { memberId, name, text } = await this.#session.open(envelope);
-      this.#log.addMessage({ senderId: memberId, name, text, own: false });
+      const message = await this.#session.open(envelope);
+      if (message) this.#showMessage(message);
+      else this.#armHeldTimer();
     } catch {
       this.#refreshRejected();
     }
+  }
+
+  /** One verified message from someone else. */
+  #showMessage({ memberId, name, text }) {
+    this.#log.addMessage({ senderId: memberId, name, text, own: false });
+  }
+
+  /** Shows held-back messages whose key is here; counts those stale or waiting too long. */
+  async #releaseHeld() {
+    const session = this.#session;
+    if (!session?.heldCount) return;
+    const shown = await session.releaseHeld();
+    if (session !== this.#session || this.#ended) return;
+    for (const message of shown) this.#showMessage(message);
+    this.#refreshRejected();
+    if (session.heldCount) this.#armHeldTimer();
+  }
+
+  /** Makes sure held-back messages are given up on (and counted) once their time is over. */
+  #armHeldTimer() {
+    if (this.#heldTimer) return;
+    this.#heldTimer = setTimeout(() => {
+      this.#heldTimer = 0;
+      this.#queue.push(() => (this.#session && !this.#ended ? this.#releaseHeld() : undefined));
+    }, HOLD_BACK_MS + 100);
   }
 
   /** Lock, head count and expiry changed. */
@@ -350,6 +382,8 @@ export class RoomChat {
   /** Removes every message and name from the DOM and forgets every key; used on burn, kick and pagehide. */
   wipe() {
     this.#queue.reset();
+    clearTimeout(this.#heldTimer);
+    this.#heldTimer = 0;
     this.#log.clear();
     this.#composer.wipe();
     part(this.#root, "people").replaceChildren();

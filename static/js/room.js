@@ -71,6 +71,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     clearTimeout(graceTimer);
     countdown.stop();
     chat?.end(kind, detail); // no-op when the chat itself reported the end
+    secret = pin = null; // what the copy button and a rejoin would have used
     part(root, "connection-banner").hidden = true;
     history.replaceState(null, "", location.pathname); // the secret is useless now; drop it from the address bar
     if (kind === "burned") await playBurn();
@@ -134,9 +135,11 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   /** Everything of the room leaves memory when the page goes away. */
   function onPageHide() {
     chat?.wipe();
+    // The address keeps its fragment: a page restored from the back/forward cache reloads from it.
+    secret = pin = null;
   }
 
-  wireCopyButton(part(root, "copy-link"), () => `${location.origin}/r/${roomId}#${secret}`, part(root, "copy-status"));
+  wireCopyButton(part(root, "copy-link"), () => (secret ? `${location.origin}/r/${roomId}#${secret}` : ""), part(root, "copy-status"));
   wirePeopleToggle(root);
   window.addEventListener("pagehide", onPageHide);
   // A page restored from the back/forward cache has wiped keys and a dead socket: start over.

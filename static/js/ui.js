@@ -113,6 +113,7 @@ export const ERROR_TEXT = {
   invalid: "The server didn't accept that. Reload the page and try again.",
   unknown_event: "The server didn't understand that. Reload the page.",
   no_room: "This room doesn't exist or has burned.",
+  bad_link: "This link is incomplete or wrong - ask for the full link.",
   locked: "This room is locked by its admin.",
   room_full: "This room is full (50 people).",
   member_id_taken: "Please try again.",

@@ -6,6 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from burnchat.client import crypto
 from tests.browser.person import PIN_TEXT, shot
 
 pytestmark = pytest.mark.browser
@@ -48,7 +49,9 @@ def test_create_share_link_pin_qr_and_copy(people):
 
     with ana.page.expect_request("**/api/rooms") as posted:
         room = ana.create_room()
-    assert json.loads(posted.value.post_data) == {"ttl_seconds": 900}  # the default preset, and no secret
+    # The default preset and the join key's hash (the server can check joiners with it), never the secret.
+    join_key_hash = crypto.derive_join_key(room.secret)[1]
+    assert json.loads(posted.value.post_data) == {"ttl_seconds": 900, "join_key_hash": join_key_hash}
     assert not [url for url in ana.requests if room.secret in url]
     expect(ana.page.get_by_role("heading", name="Your room is ready")).to_be_visible()
     expect(ana.page.get_by_text(re.compile(r"Burns in\s+1[45]:\d\d"))).to_be_visible()

@@ -23,13 +23,15 @@ class Room:
         for name in names:
             self.join(name)
 
-    def join(self, name, key=None):
-        """A member joins: ack with everyone before it, member_joined to the others."""
-        session = RoomSession(self.room_id, self.secret)
+    def join(self, name, key=None, now=None):
+        """A member joins: a new epoch (§5 rule 2), the ack with everyone before it, member_joined and rekey to the others."""
+        session = RoomSession(self.room_id, self.secret, **({"now": now} if now else {}))
         ann = announcement_of(session.start(name))
+        self.epoch += 1
         session.joined({"epoch": self.epoch, "members": list(self.announcements.values())})
         for other in self.sessions.values():
             other.add_member(ann)
+            other.set_epoch(self.epoch)
         key = key or name
         self.sessions[key] = session
         self.announcements[key] = ann
@@ -39,8 +41,9 @@ class Room:
         return self.sessions[key]
 
     def rekey(self, creator_key):
-        """Move to a new epoch; `creator_key` creates it and every other member accepts it."""
-        self.epoch += 1
+        """`creator_key` creates the current epoch's key (a new epoch if it already has one); everyone accepts it."""
+        if any(s.held_epoch == self.epoch for s in self.sessions.values()):
+            self.epoch += 1
         for session in self.sessions.values():
             session.set_epoch(self.epoch)
         creator = self.sessions[creator_key]
@@ -52,9 +55,11 @@ class Room:
         return delivery
 
     def remove(self, key):
-        """A member leaves: the others forget it and the room moves on (caller rekeys)."""
+        """A member leaves: the others forget it (member_left) and move to a new epoch (caller rekeys)."""
         gone = self.sessions.pop(key)
         self.announcements.pop(key)
+        self.epoch += 1
         for session in self.sessions.values():
             session.remove_member(gone.member_id)
+            session.set_epoch(self.epoch)
         return gone

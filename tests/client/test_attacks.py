@@ -41,7 +41,7 @@ def assert_rejected(code, action):
 
 @pytest.fixture
 def room():
-    """Alice, Bob and Carol holding epoch 1 made by Alice."""
+    """Alice, Bob and Carol holding the current epoch's key, made by Alice."""
     room = Room(["Alice", "Bob", "Carol"])
     room.rekey("Alice")
     return room
@@ -105,38 +105,38 @@ def test_key_blob_from_a_non_member_is_refused(room):
     assert bob.add_member(fake_ann) is None
     to_bob = crypto.Member(bob.member_id, "Bob", bob.identity.ecdh_pub, bob.identity.sig_pub,
                            crypto.decode_public_key(bob.identity.ecdh_pub), None, "")
-    bob.set_epoch(2)
-    blob = crypto.wrap_room_key(room.room_id, 2, crypto.new_room_key(), mallory, mallory_id, to_bob)
+    bob.set_epoch(room.epoch + 1)
+    blob = crypto.wrap_room_key(room.room_id, room.epoch + 1, crypto.new_room_key(), mallory, mallory_id, to_bob)
     assert_rejected("not_member", lambda: bob.accept_room_key(blob))
     assert not bob.ready
 
 
 def test_key_blob_with_a_bad_signature_is_refused(room):
     """A correctly wrapped key whose signature is not Alice's is refused."""
-    bob = room["Bob"]
-    bob.set_epoch(2)
-    delivery = room["Alice"].answer_key_request({"epoch": 2, "create": True, "for": [bob.member_id]})
+    bob, epoch = room["Bob"], room.epoch + 1
+    bob.set_epoch(epoch)
+    delivery = room["Alice"].answer_key_request({"epoch": epoch, "create": True, "for": [bob.member_id]})
     blob = delivery["blobs"][0]
     carol = room["Carol"].identity
-    other_sig = crypto.sign(carol.sig, crypto.key_sig_input(room.room_id, 2, blob["from"], blob["to"], blob["wrapped"]))
+    other_sig = crypto.sign(carol.sig, crypto.key_sig_input(room.room_id, epoch, blob["from"], blob["to"], blob["wrapped"]))
     forged = {**blob, "sig": crypto.b64u_encode(other_sig)}
     assert_rejected("bad_sig", lambda: bob.accept_room_key(forged))
     assert not bob.ready
-    assert bob.accept_room_key(blob) == 2  # the genuine one still works
+    assert bob.accept_room_key(blob) == epoch  # the genuine one still works
 
 
 def test_key_blob_for_someone_else_is_refused(room):
     """A blob addressed to Carol, delivered to Bob, is refused."""
-    room["Bob"].set_epoch(2)
-    delivery = room["Alice"].answer_key_request({"epoch": 2, "create": True, "for": [room["Carol"].member_id]})
+    room["Bob"].set_epoch(room.epoch + 1)
+    delivery = room["Alice"].answer_key_request({"epoch": room.epoch + 1, "create": True, "for": [room["Carol"].member_id]})
     assert_rejected("wrong_recipient", lambda: room["Bob"].accept_room_key(delivery["blobs"][0]))
 
 
 def test_key_blob_for_an_old_epoch_is_refused(room):
-    """After moving to epoch 3, an epoch-2 key (that a removed member may know) is refused."""
+    """After moving to epoch e+2, an epoch-(e+1) key (that a removed member may know) is refused."""
     bob = room["Bob"]
-    delivery = room["Alice"].answer_key_request({"epoch": 2, "create": True, "for": [bob.member_id]})
-    bob.set_epoch(3)
+    delivery = room["Alice"].answer_key_request({"epoch": room.epoch + 1, "create": True, "for": [bob.member_id]})
+    bob.set_epoch(room.epoch + 2)
     assert_rejected("bad_epoch", lambda: bob.accept_room_key(delivery["blobs"][0]))
     assert not bob.ready
 
@@ -182,14 +182,15 @@ def test_reordered_message_is_refused(room):
     assert_rejected("replay", lambda: room["Bob"].open(first))
 
 
-def test_replay_after_a_reinjected_member_is_refused(room):
-    """A relay re-announcing Carol after she left cannot replay her old messages."""
+def test_reinjected_member_is_flagged_and_cannot_replay(room):
+    """A relay re-announcing Carol after she left cannot bring her back or replay her old messages (review #5)."""
     bob = room["Bob"]
     envelope = room["Carol"].seal("bye")
     assert bob.open(envelope)["text"] == "bye"
     assert bob.remove_member(room["Carol"].member_id)
-    assert bob.add_member(room.announcements["Carol"]) is not None  # her MAC is genuine
-    assert_rejected("replay", lambda: bob.open(envelope))
+    assert bob.add_member(room.announcements["Carol"]) is None  # her MAC is genuine, her ID is gone
+    assert bob.flagged_count == 1 and bob.member(room["Carol"].member_id) is None
+    assert_rejected("not_member", lambda: bob.open(envelope))
 
 
 def test_flipped_ciphertext_bit_is_refused(room):
@@ -204,21 +205,23 @@ def test_flipped_ciphertext_bit_is_refused(room):
 
 def test_stale_epoch_message_after_a_removal_is_refused(room):
     """After Carol is removed and the room rekeys, a message under the old key is refused."""
-    old = room["Alice"].seal("sent under epoch 1")
+    old = room["Alice"].seal("sent under the old epoch")
     room.remove("Carol")
     room.rekey("Alice")
-    assert room["Bob"].epoch == 2
+    assert room["Bob"].epoch == room.epoch == old["epoch"] + 1
     assert_rejected("bad_epoch", lambda: room["Bob"].open(old))
     assert room["Bob"].open(room["Alice"].seal("under epoch 2"))["text"] == "under epoch 2"
 
 
-def test_message_under_a_key_not_yet_held_is_refused(room):
-    """While securing, a message of the new epoch cannot be opened (it waits in the client)."""
-    room["Alice"].set_epoch(2)
-    room["Bob"].set_epoch(2)
-    room["Alice"].answer_key_request({"epoch": 2, "create": True, "for": []})
+def test_message_under_a_key_not_yet_held_is_held_back_not_shown(room):
+    """While securing, a message of the new epoch cannot be opened: it waits, uncounted, for its key."""
+    room["Alice"].set_epoch(room.epoch + 1)
+    room["Bob"].set_epoch(room.epoch + 1)
+    room["Alice"].answer_key_request({"epoch": room.epoch + 1, "create": True, "for": []})
     envelope = room["Alice"].seal("new key")
-    assert_rejected("not_ready", lambda: room["Bob"].open(envelope))
+    assert room["Bob"].open(envelope) is None
+    assert room["Bob"].held_count == 1 and room["Bob"].rejected_count == 0
+    assert room["Bob"].release_held() == []
 
 
 @pytest.mark.parametrize(

@@ -14,20 +14,24 @@ def test_first_key_reaches_everyone_and_messages_flow():
     room = Room(["Alice", "Bob", "Carol"])
     assert not any(s.ready for s in room.sessions.values())
     room.rekey("Alice")
-    assert all(s.ready and s.epoch == 1 for s in room.sessions.values())
+    assert all(s.ready and s.epoch == room.epoch == 3 for s in room.sessions.values())
     envelope = room["Alice"].seal("hi all")
     for key in ("Bob", "Carol"):
         assert room[key].open(envelope) == {"member_id": room["Alice"].member_id, "name": "Alice", "text": "hi all"}
 
 
-def test_newcomer_is_served_the_current_key():
-    """A holder serves the current epoch to a newcomer without creating a new key."""
-    room = Room(["Alice", "Bob"])
-    room.rekey("Alice")
-    carol = room.join("Carol")
-    delivery = room["Bob"].answer_key_request({"epoch": 1, "create": False, "for": [carol.member_id]})
+def test_holder_serves_a_member_that_missed_its_blob():
+    """A holder serves its key (create: false) to a member it was made for that missed the delivery."""
+    room = Room(["Alice", "Bob", "Carol"])
+    epoch = room.epoch
+    made = room["Alice"].answer_key_request(
+        {"epoch": epoch, "create": True, "for": [room["Bob"].member_id, room["Carol"].member_id]}
+    )
+    room["Bob"].accept_room_key(next(b for b in made["blobs"] if b["to"] == room["Bob"].member_id))
+    carol = room["Carol"]
+    delivery = room["Bob"].answer_key_request({"epoch": epoch, "create": False, "for": [carol.member_id]})
     assert [blob["to"] for blob in delivery["blobs"]] == [carol.member_id]
-    assert carol.accept_room_key(delivery["blobs"][0]) == 1
+    assert carol.accept_room_key(delivery["blobs"][0]) == epoch
     assert room["Bob"].open(carol.seal("hello"))["text"] == "hello"
 
 
@@ -35,7 +39,7 @@ def test_serving_an_epoch_not_held_is_refused():
     """A member cannot serve a key it does not hold."""
     room = Room(["Alice", "Bob"])
     with pytest.raises(ProtocolError) as err:
-        room["Alice"].answer_key_request({"epoch": 1, "create": False, "for": [room["Bob"].member_id]})
+        room["Alice"].answer_key_request({"epoch": room.epoch, "create": False, "for": [room["Bob"].member_id]})
     assert err.value.code == "not_ready"
 
 
@@ -57,12 +61,12 @@ def test_rekey_stops_sending_until_the_new_key():
     """After `rekey` the old key is not used, and the new one drops the old."""
     room = Room(["Alice", "Bob"])
     room.rekey("Alice")
-    room["Bob"].set_epoch(2)
+    room["Bob"].set_epoch(room.epoch + 1)
     assert not room["Bob"].ready
     with pytest.raises(ProtocolError):
         room["Bob"].seal("under the old key?")
     room.rekey("Alice")
-    assert room["Bob"].ready and room["Bob"].epoch == 2
+    assert room["Bob"].ready and room["Bob"].epoch == room.epoch
 
 
 def test_epochs_never_go_back():
@@ -118,17 +122,18 @@ def test_key_request_skips_unknown_and_flagged_members():
     """Blobs go only to accepted members among those asked for."""
     room = Room(["Alice", "Bob"])
     delivery = room["Alice"].answer_key_request(
-        {"epoch": 1, "create": True, "for": [room["Bob"].member_id, crypto.random_id(), room["Alice"].member_id]}
+        {"epoch": room.epoch, "create": True, "for": [room["Bob"].member_id, crypto.random_id(), room["Alice"].member_id]}
     )
     assert [blob["to"] for blob in delivery["blobs"]] == [room["Bob"].member_id]
 
 
-def test_repeated_create_reuses_the_epoch_key():
-    """Two create requests for one epoch never make two keys for it."""
+def test_repeated_create_is_refused():
+    """A second create request for the epoch held never makes a second key nor re-wraps the first."""
     room = Room(["Alice", "Bob"])
-    first = room["Alice"].answer_key_request({"epoch": 1, "create": True, "for": [room["Bob"].member_id]})
-    second = room["Alice"].answer_key_request({"epoch": 1, "create": True, "for": [room["Bob"].member_id]})
-    assert first["blobs"][0]["wrapped"] == second["blobs"][0]["wrapped"]
+    room["Alice"].answer_key_request({"epoch": room.epoch, "create": True, "for": [room["Bob"].member_id]})
+    with pytest.raises(ProtocolError) as err:
+        room["Alice"].answer_key_request({"epoch": room.epoch, "create": True, "for": [room["Bob"].member_id]})
+    assert err.value.code == "bad_epoch"
 
 
 def test_wipe_forgets_everything():

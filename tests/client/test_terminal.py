@@ -43,7 +43,10 @@ class ScriptedConnection:
 
 @pytest.fixture
 def setup():
-    """Alice (a session holding epoch 1) and Bob (the terminal chat) joined after her."""
+    """Alice (a session holding epoch 1) and Bob (the terminal chat) joined after her: the room is at epoch 2.
+
+    Alice has made epoch 2's key for Bob (as the server asked); key_bob() delivers it.
+    """
     room = Room(["Alice"])
     room.rekey("Alice")
     alice = room["Alice"]
@@ -52,16 +55,18 @@ def setup():
     chat = TerminalChat(link, "Bob", out=out, err=err, stdin_fd=0, connection_factory=ScriptedConnection)
     conn = chat.connection
     conn.acks["join"] = [{
-        "ok": True, "epoch": 1, "locked": False, "expires_at": 600_000, "now": 0, "max_expires_at": 0,
+        "ok": True, "epoch": 2, "locked": False, "expires_at": 600_000, "now": 0, "max_expires_at": 0,
         "members": [{**room.announcements["Alice"], "held": 1}],
     }]
     chat.join()
     alice.add_member(announcement_of(conn.sent("join")[0]))
+    alice.set_epoch(2)
+    alice.answer_key_request({"epoch": 2, "create": True, "for": [chat.session.member_id]})
     return alice, chat, conn, out, err
 
 
 def key_bob(alice, chat):
-    """Alice serves epoch 1 to Bob through his room_key handler."""
+    """Alice serves epoch 2 (made for him) to Bob through his room_key handler."""
     delivery = alice.answer_key_request({"epoch": alice.epoch, "create": False, "for": [chat.session.member_id]})
     chat.on_room_key(delivery["blobs"][0])
 
@@ -80,7 +85,7 @@ def test_message_arriving_before_the_key_is_shown_once_keyed(setup):
     chat.on_message(alice.seal("early bird"))
     assert out.getvalue() == ""
     key_bob(alice, chat)
-    assert conn.sent("key_held") == [{"epoch": 1}]
+    assert conn.sent("key_held") == [{"epoch": 2}]
     assert out.getvalue() == "Alice: early bird\n"
     assert chat.session.rejected_count == 0
 
@@ -92,13 +97,13 @@ def test_lines_wait_for_the_key_and_are_resent_after_a_stale_epoch(setup):
     assert conn.sent("message") == []
     conn.acks["message"] = [{"ok": False, "code": "stale_epoch", "error": "moved on"}]
     key_bob(alice, chat)
-    assert [env["epoch"] for env in conn.sent("message")] == [1]
-    alice.set_epoch(2)
-    chat.on_rekey({"epoch": 2})
-    delivery = alice.answer_key_request({"epoch": 2, "create": True, "for": [chat.session.member_id]})
+    assert [env["epoch"] for env in conn.sent("message")] == [2]
+    alice.set_epoch(3)
+    chat.on_rekey({"epoch": 3})
+    delivery = alice.answer_key_request({"epoch": 3, "create": True, "for": [chat.session.member_id]})
     chat.on_room_key(delivery["blobs"][0])
     resent = conn.sent("message")[-1]
-    assert resent["epoch"] == 2 and alice.open(resent)["text"] == "first"
+    assert resent["epoch"] == 3 and alice.open(resent)["text"] == "first"
 
 
 def test_over_long_line_is_refused_not_truncated(setup):
@@ -130,12 +135,12 @@ def test_rejected_message_is_reported_on_stderr(setup):
 def test_key_request_answers_with_blobs_for_accepted_members(setup):
     """Asked to create, the terminal makes a key, delivers it and is secured."""
     alice, chat, conn, _out, err = setup
-    chat.session.set_epoch(2)
-    chat.on_key_request({"epoch": 2, "create": True, "for": [alice.member_id]})
+    chat.session.set_epoch(3)
+    chat.on_key_request({"epoch": 3, "create": True, "for": [alice.member_id]})
     delivered = conn.sent("key_deliver")[0]
-    alice.set_epoch(2)
-    assert alice.accept_room_key(delivered["blobs"][0]) == 2
-    assert "* Secured (key epoch 2)" in err.getvalue()
+    alice.set_epoch(3)
+    assert alice.accept_room_key(delivered["blobs"][0]) == 3
+    assert "* Secured (key epoch 3)" in err.getvalue()
 
 
 def test_members_joining_and_leaving_update_the_safety_code(setup):
@@ -199,3 +204,33 @@ def test_client_imports_without_flask():
     )
     result = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
+
+
+def test_bad_link_join_exits_2_with_a_clear_sentence():
+    """A join refused for a wrong join key (bad_link) says what to do and exits 2."""
+    room = Room(["Alice"])
+    link = Link(base_url="http://127.0.0.1:1", room_id=room.room_id, secret=crypto.random_id())
+    err = io.StringIO()
+    chat = TerminalChat(link, "Bob", out=io.StringIO(), err=err, stdin_fd=0, connection_factory=ScriptedConnection)
+    chat.connection.acks["join"] = [{"ok": False, "code": "bad_link", "error": "This link is incomplete."}]
+    with pytest.raises(Exit) as stop:
+        chat.join()
+    assert stop.value.code == 2
+    assert "* This link is incomplete or wrong - ask for the full link." in err.getvalue()
+    assert chat.connection.sent("join")[0]["join_key"] == crypto.derive_join_key(link.secret)[0]
+
+
+def test_member_left_rejects_messages_held_under_the_old_member_set(setup):
+    """A message held for a key of the old member set is rejected once someone leaves."""
+    alice, chat, _conn, _out, err = setup
+    carol_ann = announcement_of(RoomSession(chat.link.room_id, chat.link.secret).start("Carol"))
+    chat.on_member_joined(carol_ann)
+    alice.add_member(carol_ann)
+    alice.set_epoch(3)
+    chat.on_rekey({"epoch": 3})
+    alice.answer_key_request({"epoch": 3, "create": True, "for": []})
+    chat.on_message(alice.seal("for the old set"))
+    assert chat.session.held_count == 1
+    chat.on_member_left({"member_id": carol_ann["member_id"], "reason": "kicked"})
+    assert chat.session.held_count == 0 and chat.session.rejected_count == 1
+    assert "* Rejected a message (held back, then its key never came or was refused); 1 rejected so far" in err.getvalue()

@@ -165,3 +165,10 @@ def test_negative_names(vectors):
         assert err.value.code == "bad_name", repr(raw)
     for raw, trimmed in vectors["negative"]["names_accepted"]:
         assert crypto.validate_name(raw) == trimmed
+
+
+def test_join_key(vectors, inputs):
+    """The join key (HKDF, empty salt) and its SHA-256 match the JS-made vector (§3)."""
+    assert crypto.derive_join_key(inputs["link_secret"]) == (
+        vectors["link_keys"]["join_key"], vectors["link_keys"]["join_key_hash"]
+    )

@@ -189,7 +189,7 @@ def test_key_delivery_must_cover_every_recipient(live_server):
     request = creator.wait_event("key_request", lambda d: other.member_id in d["for"])
     assert request["create"]
     empty = creator.call("key_deliver", {"epoch": request["epoch"], "blobs": []})
-    assert empty["code"] == "invalid" and "every listed member" in empty["error"]
+    assert empty["code"] == "invalid" and "each listed member" in empty["error"]
     blob = {"epoch": request["epoch"], "from": creator.member_id, "to": other.member_id,
             "wrapped": b64u(40), "sig": b64u(64)}
     twice = creator.call("key_deliver", {"epoch": request["epoch"], "blobs": [blob, blob]})

@@ -99,26 +99,42 @@ export function announcementOf(joinPayload) {
 }
 
 /** Simulated room: sessions joined in order, each seeing the others as the server would relay them. */
-export async function joinSessions(names, { roomId = bc.randomId(), secret = bc.randomId() } = {}) {
-  const sessions = [], announcements = [];
-  for (const name of names) await joinOne({ roomId, secret, sessions, announcements }, name);
-  return { roomId, secret, sessions, announcements };
+export async function joinSessions(names, { roomId = bc.randomId(), secret = bc.randomId(), now } = {}) {
+  const room = { roomId, secret, sessions: [], announcements: [] };
+  for (const name of names) await joinOne(room, name, { now });
+  return room;
 }
 
-/** One more member joins the simulated room (join ack + member_joined to the others). */
-export async function joinOne(room, name) {
-  const session = new RoomSession({ roomId: room.roomId, secret: room.secret });
+/** Server-side removal: the others drop the member (member_left), then all move to a new epoch (rekey). */
+export function removeOne(room, memberId) {
+  room.sessions = room.sessions.filter((s) => s.memberId !== memberId);
+  room.announcements = room.announcements.filter((a) => a.member_id !== memberId);
+  const epoch = serverEpoch(room.sessions) + 1;
+  for (const s of room.sessions) {
+    s.removeMember(memberId);
+    s.setEpoch(epoch);
+  }
+  return epoch;
+}
+
+/** One more member joins the simulated room as the server runs it: a new epoch at every join (§5 rule 2). */
+export async function joinOne(room, name, { now } = {}) {
+  const session = new RoomSession({ roomId: room.roomId, secret: room.secret, now });
   const announcement = announcementOf(await session.start(name));
-  await session.joined({ epoch: currentEpoch(room.sessions), members: room.announcements.map((a) => ({ ...a, held: 0 })) });
-  for (const other of room.sessions) await other.addMember(announcement);
+  const epoch = serverEpoch(room.sessions) + 1;
+  await session.joined({ epoch, members: room.announcements.map((a) => ({ ...a, held: 0 })) });
+  for (const other of room.sessions) {
+    await other.addMember(announcement); // member_joined, then rekey
+    other.setEpoch(epoch);
+  }
   room.sessions.push(session);
   room.announcements.push(announcement);
   return session;
 }
 
-/** The highest epoch any session knows (what the simulated server would send). */
-function currentEpoch(sessions) {
-  return Math.max(0, ...sessions.map((s) => s.epoch));
+/** The highest epoch any session knows or must reach (what the simulated server is at). */
+export function serverEpoch(sessions) {
+  return Math.max(0, ...sessions.flatMap((s) => [s.epoch, s.floor]));
 }
 
 /** Delivers a key_deliver payload: each blob to the session it is addressed to. */
@@ -129,8 +145,8 @@ export async function deliver(payload, sessions) {
   }
 }
 
-/** Server-side rekey: everyone moves to `epoch`, `creator` makes the key for the others. */
-export async function rekey(creator, sessions, epoch) {
+/** Server-side key creation: everyone moves to `epoch` (default: the current one), `creator` makes the key for the others. */
+export async function rekey(creator, sessions, epoch = serverEpoch(sessions)) {
   for (const s of sessions) s.setEpoch(epoch);
   const others = sessions.filter((s) => s !== creator).map((s) => s.memberId);
   await deliver(await creator.answerKeyRequest({ epoch, create: true, for: others }), sessions);

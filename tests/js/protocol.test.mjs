@@ -3,14 +3,14 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import * as bc from "../../static/js/crypto.js";
-import { RoomSession } from "../../static/js/protocol.js";
-import { joinSessions, joinOne, deliver, rekey, rejectsWith, announcementOf, flipBit } from "./helpers.mjs";
+import { RoomSession, HOLD_BACK_MS, MAX_HELD_MESSAGES } from "../../static/js/protocol.js";
+import { joinSessions, joinOne, removeOne, serverEpoch, deliver, rekey, rejectsWith, announcementOf, flipBit } from "./helpers.mjs";
 
-/** Two sessions (ada first, bob second) that both hold epoch 1 made by ada. */
+/** Two sessions (ada first, bob second) that both hold the current epoch's key, made by ada. */
 async function keyedPair() {
   const room = await joinSessions(["Ada", "Bob"]);
   const [ada, bob] = room.sessions;
-  await rekey(ada, room.sessions, 1);
+  await rekey(ada, room.sessions);
   return { room, ada, bob };
 }
 
@@ -21,9 +21,10 @@ describe("starting and joining", () => {
     assert.deepEqual(cy.members().map((m) => [m.name, m.isSelf]), [["Ada", false], ["Bob", false], ["Cy", true]]);
     assert.deepEqual(ada.members().map((m) => m.memberId), [ada.memberId, bob.memberId, cy.memberId]);
     const payload = await new RoomSession({ roomId: room.roomId, secret: room.secret }).start("Dee");
-    assert.deepEqual(Object.keys(payload).sort(), ["ecdh_pub", "enc_name", "mac", "member_id", "room", "sig_pub", "v"]);
+    assert.deepEqual(Object.keys(payload).sort(), ["ecdh_pub", "enc_name", "join_key", "mac", "member_id", "room", "sig_pub", "v"]);
     assert.equal(payload.room, room.roomId);
     assert.equal(payload.v, 1);
+    assert.equal(payload.join_key, (await bc.deriveJoinKey(room.secret)).joinKey);
   });
 
   test("a broken link or name is refused up front", async () => {
@@ -89,20 +90,20 @@ describe("room keys", () => {
     const [ada, bob] = room.sessions;
     assert.equal(ada.ready, false);
     await rejectsWith(assert, ada.seal("hi"), "not_ready");
-    await rekey(ada, room.sessions, 1);
+    await rekey(ada, room.sessions);
     assert.equal(ada.ready && bob.ready, true);
-    assert.equal(bob.epoch, 1);
-    ada.setEpoch(2);
+    assert.equal(bob.epoch, 2);
+    ada.setEpoch(3);
     assert.equal(ada.ready, false);
     await rejectsWith(assert, ada.seal("hi"), "not_ready");
   });
 
   test("epochs never go back; a create request for a past epoch is refused", async () => {
     const { ada } = await keyedPair();
-    ada.setEpoch(3);
-    assert.equal(ada.setEpoch(2), 3);
-    assert.equal(ada.epoch, 3);
-    await rejectsWith(assert, ada.answerKeyRequest({ epoch: 2, create: true, for: [] }), "bad_epoch");
+    ada.setEpoch(4);
+    assert.equal(ada.setEpoch(3), 4);
+    assert.equal(ada.epoch, 4);
+    await rejectsWith(assert, ada.answerKeyRequest({ epoch: 3, create: true, for: [] }), "bad_epoch");
     assert.equal(ada.ready, false);
     assert.throws(() => ada.setEpoch(-1), { code: "bad_epoch" });
   });
@@ -110,21 +111,64 @@ describe("room keys", () => {
   test("answerKeyRequest wraps only for listed accepted members other than us", async () => {
     const room = await joinSessions(["Ada", "Bob"]);
     const [ada, bob] = room.sessions;
-    const payload = await ada.answerKeyRequest({ epoch: 1, create: true, for: [bob.memberId, bc.randomId(), ada.memberId, "junk"] });
-    assert.equal(payload.epoch, 1);
+    const payload = await ada.answerKeyRequest({ epoch: 2, create: true, for: [bob.memberId, bc.randomId(), ada.memberId, "junk"] });
+    assert.equal(payload.epoch, 2);
     assert.deepEqual(payload.blobs.map((b) => b.to), [bob.memberId]);
     assert.equal(ada.ready, true);
-    await rejectsWith(assert, ada.answerKeyRequest({ epoch: 2, create: false, for: [bob.memberId] }), "not_ready");
+    await rejectsWith(assert, ada.answerKeyRequest({ epoch: 3, create: false, for: [bob.memberId] }), "not_ready");
   });
 
-  test("a holder serves a newcomer the same key (create: false)", async () => {
+  test("a holder serves its key (create: false) to members that missed their blob", async () => {
     const { room, ada, bob } = await keyedPair();
     const cy = await joinOne(room, "Cy");
-    cy.setEpoch(1);
-    await deliver(await bob.answerKeyRequest({ epoch: 1, create: false, for: [cy.memberId] }), room.sessions);
-    assert.equal(cy.ready, true);
-    const fromCy = await cy.seal("hello from cy");
-    assert.equal((await ada.open(fromCy)).text, "hello from cy");
+    const dee = await joinOne(room, "Dee");
+    await rekey(ada, room.sessions);
+    // Dee missed her blob (a relay dropped it): Bob, a holder, serves her the same key.
+    const served = await bob.answerKeyRequest({ epoch: dee.epoch, create: false, for: [dee.memberId, cy.memberId] });
+    assert.deepEqual(served.blobs.map((b) => b.to).sort(), [cy.memberId, dee.memberId].sort());
+    const fromDee = await dee.seal("hello from dee");
+    assert.equal((await ada.open(fromDee)).text, "hello from dee");
+  });
+
+  test("a newcomer is never served a key made before it joined (review #1)", async () => {
+    const { room, ada, bob } = await keyedPair();
+    const before = await ada.seal("before Cy joined: the code is 4711");
+    assert.equal((await bob.open(before)).text, "before Cy joined: the code is 4711");
+    const heldEpoch = ada.epoch;
+    // A server that skips the join rekey: Cy is told the old epoch, the others only hear member_joined...
+    const cy = new RoomSession({ roomId: room.roomId, secret: room.secret });
+    const cyAnn = announcementOf(await cy.start("Cy"));
+    await cy.joined({ epoch: heldEpoch, members: room.announcements });
+    for (const s of [ada, bob]) assert.ok(await s.addMember(cyAnn));
+    assert.equal(ada.ready || bob.ready, false);
+    await rejectsWith(assert, ada.seal("still the old key?"), "not_ready");
+    // ...and asks the holders to serve Cy the old key anyway.
+    for (const holder of [ada, bob]) {
+      await rejectsWith(assert, holder.answerKeyRequest({ epoch: heldEpoch, create: false, for: [cy.memberId] }), "bad_epoch");
+    }
+    // Nor with create: true for the epoch already held (that would re-wrap the same key).
+    await rejectsWith(assert, ada.answerKeyRequest({ epoch: heldEpoch, create: true, for: [cy.memberId] }), "bad_epoch");
+    assert.equal(cy.ready, false);
+    // The replayed pre-join message can only wait for a key nobody will give Cy.
+    assert.equal(await cy.open(before), null);
+  });
+
+  test("a second create for the epoch held is refused: it would replace or re-wrap the key", async () => {
+    const { ada, bob } = await keyedPair();
+    await rejectsWith(assert, ada.answerKeyRequest({ epoch: ada.epoch, create: true, for: [bob.memberId] }), "bad_epoch");
+    assert.equal((await bob.open(await ada.seal("same key as before"))).text, "same key as before");
+  });
+
+  test("a holder serves only members the key was made for (key member set)", async () => {
+    const room = await joinSessions(["Ada", "Bob", "Cy"]);
+    const [ada, bob, cy] = room.sessions;
+    // The create request leaves Cy out; a later serve request for the same key must not reach her.
+    await deliver(await ada.answerKeyRequest({ epoch: ada.epoch, create: true, for: [bob.memberId] }), room.sessions);
+    const served = await ada.answerKeyRequest({ epoch: ada.epoch, create: false, for: [cy.memberId, bob.memberId] });
+    assert.deepEqual(served.blobs.map((b) => b.to), [bob.memberId]);
+    // Bob accepted it knowing Ada and Cy, so he may serve Cy.
+    const fromBob = await bob.answerKeyRequest({ epoch: bob.epoch, create: false, for: [cy.memberId] });
+    assert.deepEqual(fromBob.blobs.map((b) => b.to), [cy.memberId]);
   });
 
   test("a key blob from a non-member is refused", async () => {
@@ -132,17 +176,17 @@ describe("room keys", () => {
     // Eve has the link and accepts Bob, but Bob never accepted an announcement from Eve.
     const eve = new RoomSession({ roomId: room.roomId, secret: room.secret });
     await eve.start("Eve");
-    await eve.joined({ epoch: 1, members: room.announcements });
-    const payload = await eve.answerKeyRequest({ epoch: 2, create: true, for: [bob.memberId] });
+    await eve.joined({ epoch: bob.epoch, members: room.announcements });
+    const payload = await eve.answerKeyRequest({ epoch: bob.epoch + 1, create: true, for: [bob.memberId] });
     assert.equal(payload.blobs.length, 1);
     await rejectsWith(assert, bob.acceptRoomKey(payload.blobs[0]), "not_member");
-    assert.equal(bob.epoch, 1);
+    assert.equal(bob.epoch, 2);
   });
 
   test("a key blob with a bad signature is refused", async () => {
     const room = await joinSessions(["Ada", "Bob"]);
     const [ada, bob] = room.sessions;
-    const { blobs: [blob] } = await ada.answerKeyRequest({ epoch: 1, create: true, for: [bob.memberId] });
+    const { blobs: [blob] } = await ada.answerKeyRequest({ epoch: 2, create: true, for: [bob.memberId] });
     await rejectsWith(assert, bob.acceptRoomKey({ ...blob, sig: flipBit(blob.sig) }), "bad_sig");
     assert.equal(bob.ready, false);
   });
@@ -150,7 +194,7 @@ describe("room keys", () => {
   test("a key blob addressed to someone else is refused", async () => {
     const room = await joinSessions(["Ada", "Bob", "Cy"]);
     const [ada, bob, cy] = room.sessions;
-    const { blobs } = await ada.answerKeyRequest({ epoch: 1, create: true, for: [bob.memberId, cy.memberId] });
+    const { blobs } = await ada.answerKeyRequest({ epoch: 3, create: true, for: [bob.memberId, cy.memberId] });
     const forBob = blobs.find((b) => b.to === bob.memberId);
     await rejectsWith(assert, cy.acceptRoomKey(forBob), "wrong_recipient");
     assert.equal(cy.ready, false);
@@ -159,22 +203,22 @@ describe("room keys", () => {
   test("a key blob for an older epoch is refused and the newer key kept", async () => {
     const room = await joinSessions(["Ada", "Bob"]);
     const [ada, bob] = room.sessions;
-    const old = await ada.answerKeyRequest({ epoch: 1, create: true, for: [bob.memberId] });
-    await rekey(ada, room.sessions, 2);
+    const old = await ada.answerKeyRequest({ epoch: 2, create: true, for: [bob.memberId] });
+    await rekey(ada, room.sessions, 3);
     await rejectsWith(assert, bob.acceptRoomKey(old.blobs[0]), "bad_epoch");
     assert.equal(bob.ready, true);
-    assert.equal(bob.epoch, 2);
+    assert.equal(bob.epoch, 3);
   });
 
   test("a second key for an epoch already held does not replace the first", async () => {
     const room = await joinSessions(["Ada", "Bob", "Cy"]);
     const [ada, bob, cy] = room.sessions;
-    await rekey(ada, room.sessions, 1);
-    for (const s of room.sessions) s.setEpoch(2);
-    await deliver(await ada.answerKeyRequest({ epoch: 2, create: true, for: [bob.memberId] }), room.sessions);
+    await rekey(ada, room.sessions, 3);
+    for (const s of room.sessions) s.setEpoch(4);
+    await deliver(await ada.answerKeyRequest({ epoch: 4, create: true, for: [bob.memberId] }), room.sessions);
     // Cy (misled or malicious) makes a different key for the same epoch and sends it to Bob.
-    const rival = await cy.answerKeyRequest({ epoch: 2, create: true, for: [bob.memberId] });
-    assert.equal(await bob.acceptRoomKey(rival.blobs[0]), 2);
+    const rival = await cy.answerKeyRequest({ epoch: 4, create: true, for: [bob.memberId] });
+    assert.equal(await bob.acceptRoomKey(rival.blobs[0]), 4);
     const fromAda = await ada.seal("still readable");
     assert.equal((await bob.open(fromAda)).text, "still readable");
   });
@@ -226,8 +270,7 @@ describe("messages (§6)", () => {
   test("a message signed by one member but claiming another is refused", async () => {
     const { room, ada, bob } = await keyedPair();
     const cy = await joinOne(room, "Cy");
-    cy.setEpoch(1);
-    await deliver(await ada.answerKeyRequest({ epoch: 1, create: false, for: [cy.memberId] }), room.sessions);
+    await rekey(ada, room.sessions);
     // Cy builds a message as if from Ada: the signature is Cy's, Ada's key rejects it.
     const envelope = await cy.seal("I am Ada");
     await rejectsWith(assert, bob.open({ ...envelope, sender: ada.memberId, seq: 99 }), "bad_sig");
@@ -236,7 +279,7 @@ describe("messages (§6)", () => {
   test("a held-back message under the previous epoch is refused after a rekey", async () => {
     const { room, ada, bob } = await keyedPair();
     const heldBack = await ada.seal("before the removal");
-    for (const s of room.sessions) s.setEpoch(2); // rekey: bob still holds only epoch 1's key
+    for (const s of room.sessions) s.setEpoch(3); // rekey: bob still holds only epoch 2's key
     await rejectsWith(assert, bob.open(heldBack), "bad_epoch");
   });
 
@@ -259,45 +302,45 @@ describe("messages (§6)", () => {
 });
 
 describe("three members end to end", () => {
-  test("create, serve a newcomer, remove a member, rekey: the removed key opens nothing new", async () => {
-    const room = await joinSessions(["Ada", "Bob"]);
+  test("a join and a removal each need a new key: the removed members' key opens nothing new", async () => {
+    let clock = 0;
+    const room = await joinSessions(["Ada", "Bob"], { now: () => clock });
     const [ada, bob] = room.sessions;
-    await rekey(ada, room.sessions, 1);
+    await rekey(ada, room.sessions);
     assert.equal((await bob.open(await ada.seal("one"))).text, "one");
 
-    const cy = await joinOne(room, "Cy");
-    assert.equal(cy.epoch, 1);
-    assert.equal(cy.ready, false);
-    await deliver(await ada.answerKeyRequest({ epoch: 1, create: false, for: [cy.memberId] }), room.sessions);
+    const cy = await joinOne(room, "Cy", { now: () => clock });
+    const mal = await joinRaw(room, "Mal"); // Bob's accomplice: any client code, keys in hand
+    assert.equal(ada.ready || bob.ready || cy.ready, false); // the joins moved everyone past the old key
+    const malKey = await rekeyWith(ada, room, mal);
     const fromCy = await cy.seal("hello all");
     assert.equal((await ada.open(fromCy)).text, "hello all");
     assert.equal((await bob.open(fromCy)).name, "Cy");
     const codes = await Promise.all(room.sessions.map((s) => s.safetyCode()));
     assert.equal(new Set(codes).size, 1);
 
-    // Bob is kicked: the server removes him and moves everyone left to epoch 2.
-    const remaining = [ada, cy];
-    for (const s of remaining) s.removeMember(bob.memberId);
-    await rekey(cy, remaining, 2);
+    // Bob and Mal are kicked: everyone left moves on, and Cy makes the next key.
+    removeOne(room, bob.memberId);
+    removeOne(room, mal.memberId);
+    await rekey(cy, room.sessions);
     const secret = await ada.seal("bob must not read this");
-    assert.equal(secret.epoch, 2);
     assert.equal((await cy.open(secret)).text, "bob must not read this");
 
-    // Bob's session refuses it, before and after hearing of epoch 2...
-    await rejectsWith(assert, bob.open(secret), "bad_epoch");
-    const lateFromBob = await bob.seal("still here?"); // Bob still thinks epoch 1 is current
-    bob.setEpoch(2);
-    await rejectsWith(assert, bob.open(secret), "not_ready");
-    // ...and his epoch-1 key, handed to an accomplice, does not decrypt it either.
-    const oldKey = await exfiltrateKey(room, bob, 1);
+    // Bob's session holds it back waiting for a key that never comes, then rejects it...
+    assert.equal(await bob.open(secret), null);
+    clock += HOLD_BACK_MS;
+    assert.deepEqual(await bob.releaseHeld(), []);
+    assert.equal(bob.rejectedCount, 1);
+    // ...and the old key, in Mal's hands, does not decrypt it, while it still opens what came before.
     const adaSig = { sigKey: await importSig(room.announcements[0].sig_pub) };
-    await rejectsWith(assert, bc.openMessage({ roomId: room.roomId, envelope: secret, roomKey: oldKey, sender: adaSig }), "decrypt_failed");
-    // While the same key still opens what was sent before the removal.
-    assert.equal(await bc.openMessage({ roomId: room.roomId, envelope: fromCy, roomKey: oldKey, sender: { sigKey: await importSig(room.announcements[2].sig_pub) } }), "hello all");
+    await rejectsWith(assert, bc.openMessage({ roomId: room.roomId, envelope: secret, roomKey: malKey, sender: adaSig }), "decrypt_failed");
+    const cySig = { sigKey: await importSig(room.announcements[1].sig_pub) };
+    assert.equal(await bc.openMessage({ roomId: room.roomId, envelope: fromCy, roomKey: malKey, sender: cySig }), "hello all");
 
     // Messages Bob sends after his removal are refused, and the safety code moved on.
+    const lateFromBob = await bob.seal("still here?"); // Bob never heard of his removal
     await rejectsWith(assert, ada.open(lateFromBob), "not_member");
-    const codesAfter = await Promise.all(remaining.map((s) => s.safetyCode()));
+    const codesAfter = await Promise.all(room.sessions.map((s) => s.safetyCode()));
     assert.equal(codesAfter[0], codesAfter[1]);
     assert.notEqual(codesAfter[0], codes[0]);
   });
@@ -340,16 +383,30 @@ describe("wipe", () => {
   });
 });
 
-/** A member hands its key of `epoch` to an accomplice the member accepts: returns the raw-usable key. */
-async function exfiltrateKey(room, traitor, epoch) {
+/** A member made from bare crypto.js calls (no RoomSession rules): joins the simulated room. */
+async function joinRaw(room, name) {
   const linkKeys = await bc.deriveLinkKeys(room.secret, room.roomId);
-  const accomplice = { memberId: bc.randomId(), identity: await bc.generateIdentity() };
-  const announcement = await bc.sealAnnouncement({ linkKeys, roomId: room.roomId, ...accomplice, name: "Accomplice" });
-  await traitor.addMember(announcement);
-  const { blobs: [blob] } = await traitor.answerKeyRequest({ epoch, create: false, for: [accomplice.memberId] });
-  const traitorAnn = room.announcements.find((a) => a.member_id === traitor.memberId);
-  const sender = await bc.openAnnouncement({ linkKeys, roomId: room.roomId, announcement: traitorAnn });
-  const { roomKey } = await bc.openRoomKey({ roomId: room.roomId, blob, identity: accomplice.identity, myId: accomplice.memberId, sender });
+  const member = { memberId: bc.randomId(), identity: await bc.generateIdentity() };
+  const announcement = await bc.sealAnnouncement({ linkKeys, roomId: room.roomId, ...member, name });
+  const epoch = serverEpoch(room.sessions) + 1;
+  for (const s of room.sessions) {
+    assert.ok(await s.addMember(announcement));
+    s.setEpoch(epoch);
+  }
+  room.announcements.push(announcement);
+  return member;
+}
+
+/** `creator` makes the current epoch's key for every session and the raw member; returns the raw member's copy. */
+async function rekeyWith(creator, room, raw) {
+  const others = room.sessions.filter((s) => s !== creator).map((s) => s.memberId);
+  const payload = await creator.answerKeyRequest({ epoch: creator.floor, create: true, for: [...others, raw.memberId] });
+  const forRaw = payload.blobs.find((b) => b.to === raw.memberId);
+  await deliver({ blobs: payload.blobs.filter((b) => b !== forRaw) }, room.sessions);
+  const linkKeys = await bc.deriveLinkKeys(room.secret, room.roomId);
+  const creatorAnn = room.announcements.find((a) => a.member_id === creator.memberId);
+  const sender = await bc.openAnnouncement({ linkKeys, roomId: room.roomId, announcement: creatorAnn });
+  const { roomKey } = await bc.openRoomKey({ roomId: room.roomId, blob: forRaw, identity: raw.identity, myId: raw.memberId, sender });
   return roomKey;
 }
 
@@ -357,3 +414,109 @@ async function exfiltrateKey(room, traitor, epoch) {
 function importSig(sigPub) {
   return globalThis.crypto.subtle.importKey("raw", bc.b64uDecode(sigPub), { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
 }
+
+describe("epoch floor, removed members and hold-back (security review)", () => {
+  test("after member_left without any rekey, old-epoch messages are refused and seal is not_ready", async () => {
+    const room = await joinSessions(["Ada", "Bob", "Mallory"]);
+    const [ada, bob, mallory] = room.sessions;
+    await rekey(ada, room.sessions);
+    const fromBob = await bob.seal("sent after the kick");
+    // The server says Mallory was kicked but never rekeys (and relays Bob's old-epoch message).
+    ada.removeMember(mallory.memberId);
+    assert.equal(ada.ready, false);
+    assert.equal(ada.floor, ada.epoch + 1);
+    await rejectsWith(assert, ada.seal("after the kick"), "not_ready");
+    await rejectsWith(assert, ada.open(fromBob), "bad_epoch");
+    // The next key is accepted whatever epoch the server gives it, as long as it is above the old one.
+    await deliver(await bob.answerKeyRequest({ epoch: ada.floor, create: true, for: [ada.memberId] }), [ada]);
+    assert.equal(ada.ready, true);
+  });
+
+  test("after member_joined the old key is below the floor, and the server's next key is still fine", async () => {
+    const { room, ada, bob } = await keyedPair();
+    const old = ada.epoch;
+    await joinOne(room, "Cy"); // member_joined then rekey to old + 1
+    assert.equal(ada.floor, old + 1);
+    assert.equal(ada.ready, false);
+    await rekey(bob, room.sessions); // the server's legit key of old + 1
+    assert.ok(room.sessions.every((s) => s.ready && s.epoch === old + 1));
+  });
+
+  test("a key below the floor is refused", async () => {
+    const room = await joinSessions(["Ada", "Bob", "Cy"]);
+    const [ada, bob, cy] = room.sessions;
+    const payload = await ada.answerKeyRequest({ epoch: ada.epoch, create: true, for: [bob.memberId, cy.memberId] });
+    bob.removeMember(cy.memberId); // Bob hears of Cy's removal before the key arrives
+    const forBob = payload.blobs.find((b) => b.to === bob.memberId);
+    await rejectsWith(assert, bob.acceptRoomKey(forBob), "bad_epoch");
+    assert.equal(bob.ready, false);
+  });
+
+  test("a replayed announcement of a removed member is flagged, never accepted (review #5)", async () => {
+    const room = await joinSessions(["Ada", "Mallory"]);
+    const [ada, mallory] = room.sessions;
+    const malloryAnn = room.announcements[1];
+    assert.equal(ada.removeMember(mallory.memberId), true);
+    assert.equal(await ada.addMember(malloryAnn), null);
+    assert.equal(ada.flaggedCount, 1);
+    assert.equal(ada.member(mallory.memberId), null);
+  });
+
+  test("a message that overtakes its key is held back, then shown when the key arrives", async () => {
+    const room = await joinSessions(["Ada", "Bob", "Cy"]);
+    const [ada, bob, cy] = room.sessions;
+    const { blobs } = await ada.answerKeyRequest({ epoch: ada.epoch, create: true, for: [bob.memberId, cy.memberId] });
+    await deliver({ blobs: blobs.filter((b) => b.to === bob.memberId) }, room.sessions); // Bob is served first
+    const early = await bob.seal("I got the key before you");
+    assert.equal(await cy.open(early), null);
+    assert.equal(cy.heldCount, 1);
+    assert.equal(cy.rejectedCount, 0);
+    assert.deepEqual(await cy.releaseHeld(), []); // still no key: it keeps waiting
+    await deliver({ blobs: blobs.filter((b) => b.to === cy.memberId) }, room.sessions);
+    const shown = await cy.releaseHeld();
+    assert.deepEqual(shown.map((m) => [m.name, m.text]), [["Bob", "I got the key before you"]]);
+    assert.equal(cy.heldCount, 0);
+    assert.equal(cy.rejectedCount, 0);
+  });
+
+  test("a held message whose key does not come within 10 s is rejected and counted", async () => {
+    let clock = 1000;
+    const room = await joinSessions(["Ada", "Bob"], { now: () => clock });
+    const [ada, bob] = room.sessions;
+    const { blobs } = await ada.answerKeyRequest({ epoch: ada.epoch, create: true, for: [bob.memberId] });
+    assert.equal(await bob.open(await ada.seal("too early")), null);
+    clock += HOLD_BACK_MS - 1;
+    await bob.releaseHeld();
+    assert.equal(bob.heldCount, 1);
+    clock += 1;
+    await bob.releaseHeld();
+    assert.equal(bob.heldCount, 0);
+    assert.equal(bob.rejectedCount, 1);
+    await deliver({ blobs }, room.sessions); // the late key opens nothing that expired
+    assert.deepEqual(await bob.releaseHeld(), []);
+  });
+
+  test("hold-back keeps at most 64 messages; more are rejected", async () => {
+    const room = await joinSessions(["Ada", "Bob"]);
+    const [ada, bob] = room.sessions;
+    await ada.answerKeyRequest({ epoch: ada.epoch, create: true, for: [] }); // Bob's blob never comes
+    for (let i = 0; i < MAX_HELD_MESSAGES; i += 1) assert.equal(await bob.open(await ada.seal(`m${i}`)), null);
+    await rejectsWith(assert, bob.open(await ada.seal("one too many")), "not_ready");
+    assert.equal(bob.heldCount, MAX_HELD_MESSAGES);
+    assert.equal(bob.rejectedCount, 1);
+  });
+
+  test("a message under an epoch below the floor is not held back", async () => {
+    const { room, ada, bob } = await keyedPair();
+    const stale = await ada.seal("old key");
+    bob.setEpoch(bob.epoch + 2); // rekeys Bob has no key for
+    await rejectsWith(assert, bob.open(stale), "bad_epoch");
+    assert.equal(bob.heldCount, 0);
+    assert.equal(room.sessions.length, 2);
+  });
+
+  test("look-alike names (NFKC, format characters) are disambiguated", async () => {
+    const room = await joinSessions(["Ada", "Ad\u200Ba", "\uFF21da", "Ada\u00AD"]);
+    assert.deepEqual(room.sessions[0].members().map((m) => m.name), ["Ada", "Ad\u200Ba (2)", "\uFF21da (3)", "Ada\u00AD (4)"]);
+  });
+});

@@ -36,6 +36,14 @@ describe("protocol_v1.json", () => {
     assert.deepEqual(new Uint8Array(await subtle.sign("HMAC", macKey, data)), new Uint8Array(await subtle.sign("HMAC", rawMac, data)));
   });
 
+  test("join key: HKDF bytes (empty salt) and its SHA-256 match; deriveJoinKey gives both", async () => {
+    const secret = bc.b64uDecode(inputs.link_secret);
+    assert.equal(await hkdfBytes(secret, "", "burnchat/v1/join"), V.link_keys.join_key);
+    const digest = await subtle.digest("SHA-256", bc.b64uDecode(V.link_keys.join_key));
+    assert.equal(bc.b64uEncode(digest), V.link_keys.join_key_hash);
+    assert.deepEqual(await bc.deriveJoinKey(inputs.link_secret), { joinKey: V.link_keys.join_key, joinKeyHash: V.link_keys.join_key_hash });
+  });
+
   for (const who of ["alice", "bob"]) {
     test(`announcement of ${who} is reproduced exactly and accepted`, async () => {
       const member = inputs.members[who];

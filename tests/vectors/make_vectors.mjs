@@ -15,7 +15,7 @@ const DESCRIPTION = [
   "Burn Chat protocol v1 worked example (docs/PROTOCOL.md). Regenerate with `node tests/vectors/make_vectors.mjs`.",
   "All binary values are b64u (base64url, no padding) unless the field name ends in _hex; *_label fields are the exact UTF-8 strings that are hashed, MACed, signed or used as AAD/info.",
   "`inputs`: the fixed link secret, room ID, epoch, raw room key, and per member (alice, bob): member ID, name, the IV used for enc_name, and P-256 private keys as JWK and PKCS8 DER plus the public point.",
-  "`link_keys`: raw HKDF output of the announcement MAC key and names key (real clients keep them non-extractable).",
+  "`link_keys`: raw HKDF output of the announcement MAC key and names key (real clients keep them non-extractable), and the join key (HKDF with an empty salt: the room ID does not exist yet when the creator registers it) with join_key_hash = SHA-256(join key).",
   "`announcements.<member>`: name AAD, MAC input and the wire announcement; a client must accept it and decrypt `inputs.members.<member>.name`.",
   "`fingerprints`, `safety_code`: display values for the accepted set {alice, bob} (safety_code.input_label is what is hashed).",
   "`key_blob`: alice wraps the room key for bob at `inputs.epoch`: ECDH shared secret, HKDF info, AES-KW wrapping key, the signed blob. ECDSA is randomized: `blob.sig` is one valid signature that verifiers must accept; a re-signer will produce a different one.",
@@ -137,6 +137,8 @@ export async function buildVector() {
     link_keys: {
       announce_mac_key: b64u(await hkdfBytes(bc.b64uDecode(secret), roomId, "burnchat/v1/announce-mac")),
       names_key: b64u(await hkdfBytes(bc.b64uDecode(secret), roomId, "burnchat/v1/names")),
+      join_key: b64u(await hkdfBytes(bc.b64uDecode(secret), "", "burnchat/v1/join")),
+      join_key_hash: b64u(await subtle.digest("SHA-256", await hkdfBytes(bc.b64uDecode(secret), "", "burnchat/v1/join"))),
     },
     announcements,
     accepted_names: { alice: bc.validateName(alice.name), bob: bc.validateName(bob.name) },
@@ -153,7 +155,7 @@ export async function buildVector() {
     message: await message({ roomId, epoch, roomKey, aliceId, alice, text, iv: messageIv }),
     negative: {
       b64u_invalid: ["AAECAw==", "AAECAw=", "AA+/", "AA/A", "AA AA", "A", "AB", "AAB", "AAECA\n", "Zg==", "Zh"],
-      names_invalid: ["", "   ", "x".repeat(33), "bad\u0000name", "tab\tinside", "bell\u0007", "del\u007f", "c1\u0085ctl"],
+      names_invalid: ["", "   ", "x".repeat(33), "bad\u0000name", "tab\tinside", "bell\u0007", "del\u007f", "c1\u0085ctl", "\ud800", "lone\udc00"],
       names_accepted: [["  padded  ", "padded"], ["x".repeat(32), "x".repeat(32)], ["🔥".repeat(32), "🔥".repeat(32)]],
     },
   };
