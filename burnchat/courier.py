@@ -121,6 +121,7 @@ class Courier:
     def _destroy(self, room, reason):
         """Send `destroyed`, close every connection of the room, then wipe it."""
         self._to_room(room, "destroyed", {"reason": reason})
+        self.socketio.sleep(0)  # let the goodbye go out before the disconnects
         sids = [m.sid for m in room.members.values()] + list(room.admin_sids)
         for sid in sids:
             connection = self.connections.get(sid)

@@ -59,7 +59,8 @@ def serve_with_eventlet(app, config):
         def log_message(self, format, *args):
             pass
 
-    eventlet.wsgi.server(eventlet.listen((config.host, config.port)), app,
+    # A backlog of 1024, not 50: a crowd joining at once must not be dropped and retried.
+    eventlet.wsgi.server(eventlet.listen((config.host, config.port), backlog=1024), app,
                          log_output=False, debug=False, protocol=QuietProtocol,
                          environ={"wsgi.errors": _Discard()},
                          # eventlet.wsgi caps concurrent connections at 1024 unless told otherwise.

@@ -48,7 +48,8 @@ def test_harness_exits_cleanly_and_prints_the_tables(smoke):
 
 
 RATIOS = {
-    ("relay", "2x3"): {"saturation", "p99_at_half", "cpu_per_1k", "deliveries_per_cpu_second"},
+    ("relay", "2x3"): {"saturation", "p99_at_half", "cpu_per_1k", "cpu_per_1k_same_load",
+                       "deliveries_per_cpu_second"},
     ("members", "members"): {"rss_per_member", "connect_p99", "join_p99"},
     ("burn", "burn"): {"p50", "p99"},
     ("timers", "timers"): {"cpu", "drift_p99", "lateness_p99"},

@@ -1,0 +1,186 @@
+"""The results as Markdown tables: printed on stdout and pasted into docs/BENCHMARKS.md."""
+
+from . import goals
+
+
+def render(results):
+    """Every table of a results document, as one Markdown text."""
+    parts = [_header(results)]
+    for mode, scenarios in results["runs"].items():
+        parts.append(f"## {mode}\n")
+        for name, cases in scenarios.items():
+            for case, outcome in cases.items():
+                parts.append(RENDERERS[name](mode, case, outcome))
+    parts.append(_goals(results))
+    return "\n".join(parts)
+
+
+def _header(results):
+    """Machine, command and load."""
+    m = results["machine"]
+    packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items() if version)
+    return (f"# Benchmark results ({results['preset']})\n\n"
+            f"* command: `{results['command']}`\n"
+            f"* machine: {m['nproc']} x {m['cpu_model']}, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
+            f"Python {m['python']}\n"
+            f"* packages: {packages}\n"
+            f"* started {results['started_at']}, finished {results.get('finished_at')}; "
+            f"1-min load average {results['load_average_start']} at start, "
+            f"{results.get('load_average_end')} at end\n")
+
+
+def _table(head, rows):
+    """A Markdown table."""
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value):
+    """A value as table text."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _errors(title, outcome):
+    """A failed case's errors, or None when both runs worked."""
+    failed = {kind: outcome[kind]["error"] for kind in ("burnchat", "baseline")
+              if "error" in outcome.get(kind, {})}
+    if not failed:
+        return None
+    return f"### {title}\n\n" + "".join(f"* {kind} FAILED: {error}\n" for kind, error in failed.items())
+
+
+def _summary(title, rows):
+    """figure | Burn Chat | bare relay | ratio, for (label, ours, baseline, ratio) rows."""
+    return f"### {title}\n\n" + _table(["figure", "Burn Chat", "bare relay", "ratio"], rows)
+
+
+def _relay(mode, case, outcome):
+    """Relay: the summary, then each server's steps."""
+    title = f"relay {case} ({mode})"
+    failed = _errors(title, outcome)
+    if failed:
+        return failed
+    ours, base, ratios = outcome["burnchat"], outcome["baseline"], outcome["ratios"]
+    text = _summary(title, [
+        ("deliveries/s at saturation", ours["saturation_per_s"], base["saturation_per_s"],
+         ratios["saturation"]),
+        (f"p99 latency ms at {base['half_offered_per_s']:,} deliveries/s (50% of bare; better of "
+         f"{len(ours['p99_ms_at_half_tries'])} tries)",
+         ours["p99_ms_at_half"], base["p99_ms_at_half"], ratios["p99_at_half"]),
+        ("server CPU ms per 1,000 deliveries at saturation", ours["cpu_ms_per_1k_at_saturation"],
+         base["cpu_ms_per_1k_at_saturation"], ratios["cpu_per_1k"]),
+        ("server CPU per delivery at the same loads (median of paired steps)", None, None,
+         ratios["cpu_per_1k_same_load"]),
+        ("deliveries per server CPU-second at saturation", ours["deliveries_per_cpu_second"],
+         base["deliveries_per_cpu_second"], ratios["deliveries_per_cpu_second"]),
+        ("messages lost below saturation (in all steps)",
+         f"{ours['lost_below_saturation']} ({ours['lost_total']})",
+         f"{base['lost_below_saturation']} ({base['lost_total']})", None),
+        ("how the stepping ended", ours["note"], base["note"], None),
+    ])
+    for kind, label in (("burnchat", "Burn Chat"), ("baseline", "bare relay")):
+        steps = outcome[kind]["steps"] + [outcome[kind]["half_step"]]
+        text += f"\n{label} steps (the last row is the 50% step):\n\n" + _table(
+            ["offered/s", "delivered/s", "rooms x members", "msg/s each", "p50 ms", "p99 ms", "max ms",
+             "lost", "refused", "server CPU %", "CPU ms/1k", "loadgen CPU %", "behind"],
+            [(s["offered_per_s"], s["delivered_per_s"], f"{s['rooms']} x {s['members'] // s['rooms']}",
+              s["member_rate"], s["latency_ms"]["p50"], s["latency_ms"]["p99"], s["latency_ms"]["max"],
+              s["lost"], s["refused"], s["server_cpu_pct"], s["cpu_ms_per_1k"], s["loadgen_cpu_pct"],
+              _behind(s)) for s in steps])
+    return text
+
+
+def _behind(step):
+    """yes / no, and whether the step was the retry of one that fell behind."""
+    return ("yes" if step["behind"] else "no") + (" (retry)" if step.get("retry") else "")
+
+
+def _members(mode, case, outcome):
+    """Members: how many, memory, connect times, what stopped it."""
+    title = f"members ({mode})"
+    failed = _errors(title, outcome)
+    if failed:
+        return failed
+    ours, base, ratios = outcome["burnchat"], outcome["baseline"], outcome["ratios"]
+    return _summary(title, [
+        ("members open (target)", f"{ours['opened']:,} ({ours['target']:,})",
+         f"{base['opened']:,} ({base['target']:,})", None),
+        ("RSS per member KiB", ours["rss_per_member_kb"], base["rss_per_member_kb"],
+         ratios["rss_per_member"]),
+        ("RSS with every member in, MiB", round(ours["rss_members_kb"] / 1024, 1),
+         round(base["rss_members_kb"] / 1024, 1), None),
+        ("connect p50 / p99 ms", f"{ours['connect_ms']['p50']} / {ours['connect_ms']['p99']}",
+         f"{base['connect_ms']['p50']} / {base['connect_ms']['p99']}", ratios["connect_p99"]),
+        ("join p50 / p99 ms", f"{ours['join_ms']['p50']} / {ours['join_ms']['p99']}",
+         f"{base['join_ms']['p50']} / {base['join_ms']['p99']}", ratios["join_p99"]),
+        ("time to open them all, s", ours["open_seconds"], base["open_seconds"], None),
+        ("stopped by", ours["stopped_by"] or "nothing (target reached)",
+         base["stopped_by"] or "nothing (target reached)", None),
+    ])
+
+
+def _burn(mode, case, outcome):
+    """Burn: delay from expires_at to destroyed, and whether every room is gone."""
+    title = f"burn ({mode})"
+    failed = _errors(title, outcome)
+    if failed:
+        return failed
+    ours, base, ratios = outcome["burnchat"], outcome["baseline"], outcome["ratios"]
+    return _summary(title, [
+        ("rooms x members", f"{ours['rooms']} x {ours['members'] // max(1, ours['rooms'])}",
+         f"{base['rooms']} x {base['members'] // max(1, base['rooms'])}", None),
+        ("expires_at spread across rooms, ms", ours["expiry_spread_ms"], base["expiry_spread_ms"], None),
+        ("expires_at -> destroyed p50 ms", ours["destroyed_ms"]["p50"], base["destroyed_ms"]["p50"],
+         ratios["p50"]),
+        ("expires_at -> destroyed p99 ms", ours["destroyed_ms"]["p99"], base["destroyed_ms"]["p99"],
+         ratios["p99"]),
+        ("expires_at -> destroyed max ms", ours["destroyed_ms"]["max"], base["destroyed_ms"]["max"], None),
+        ("members that never heard destroyed", ours["missed"], base["missed"], None),
+        ("rooms gone afterwards (404)", f"{ours['rooms_gone']} of {ours['rooms']}",
+         f"{base['rooms_gone']} of {base['rooms']}", None),
+    ])
+
+
+def _timers(mode, case, outcome):
+    """Timers: idle CPU and tick timing."""
+    title = f"timers ({mode})"
+    failed = _errors(title, outcome)
+    if failed:
+        return failed
+    ours, base, ratios = outcome["burnchat"], outcome["baseline"], outcome["ratios"]
+    return _summary(title, [
+        ("idle rooms (observed)", f"{ours['rooms']:,} ({ours['observers']})",
+         f"{base['rooms']:,} ({base['observers']})", None),
+        ("server CPU, % of one core", ours["cpu_pct"], base["cpu_pct"], ratios["cpu"]),
+        ("tick drift p50 / p99 / max ms",
+         f"{ours['drift_ms']['p50']} / {ours['drift_ms']['p99']} / {ours['drift_ms']['max']}",
+         f"{base['drift_ms']['p50']} / {base['drift_ms']['p99']} / {base['drift_ms']['max']}",
+         ratios["drift_p99"]),
+        ("tick lateness p50 / p99 / max ms",
+         f"{ours['lateness_ms']['p50']} / {ours['lateness_ms']['p99']} / {ours['lateness_ms']['max']}",
+         f"{base['lateness_ms']['p50']} / {base['lateness_ms']['p99']} / {base['lateness_ms']['max']}",
+         ratios["lateness_p99"]),
+        ("tick samples", ours["drift_ms"]["samples"], base["drift_ms"]["samples"], None),
+        ("RSS per idle room KiB", ours["rss_per_room_kb"], base["rss_per_room_kb"], None),
+        ("rooms created per second", ours["rooms_per_s"], base["rooms_per_s"], None),
+    ])
+
+
+def _goals(results):
+    """The issue's targets: met or missed."""
+    rows = [(row["mode"], row["case"], row["goal"], row["value"],
+             {True: "met", False: "MISSED", None: "not measured"}[row["met"]])
+            for row in goals.check(results)]
+    return "## Targets\n\n" + _table(["mode", "scenario", "target", "value", "result"], rows)
+
+
+RENDERERS = {"relay": _relay, "members": _members, "burn": _burn, "timers": _timers}
