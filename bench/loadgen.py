@@ -235,6 +235,7 @@ class Agent:
 
     def __init__(self):
         self.url = None
+        self.urls = []
         self.keyed = True
         self.http = None
         self.members = []
@@ -244,11 +245,16 @@ class Agent:
         self._room_key = None
         self._text = ""
 
-    async def do_configure(self, url, keyed, text_bytes):
-        """Point at a server; `keyed` says whether it runs the key protocol."""
+    async def do_configure(self, url, keyed, text_bytes, urls=None):
+        """Point at a server; `keyed` says whether it runs the key protocol.
+
+        `urls` lists every process of a scale-out server: the members of each room
+        alternate over them, so deliveries cross processes (rooms are created at `url`).
+        """
         if self.http is None:
             self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         self.url = url
+        self.urls = list(urls or [url])
         self.keyed = keyed
         self._identity = crypto.generate_identity()
         self._room_key = crypto.new_room_key()
@@ -294,13 +300,13 @@ class Agent:
         gate = asyncio.Semaphore(concurrency)
         connect_ms, join_ms, errors = [], [], []
 
-        async def open_one(member):
-            """Open one member, unless an earlier error stopped the ramp."""
+        async def open_one(member, url):
+            """Open one member at `url`, unless an earlier error stopped the ramp."""
             async with gate:
                 if errors and stop_on_error:
                     return
                 try:
-                    times = await member.open(self.url, seal)
+                    times = await member.open(url, seal)
                 except Exception as error:  # noqa: BLE001 - the error is the result
                     errors.append(f"{type(error).__name__}: {error}".strip())
                     await member.close()
@@ -309,8 +315,10 @@ class Agent:
                 join_ms.append(times[1])
                 self.members.append(member)
 
-        batch = [Member(self, room, per_room) for room in rooms for _ in range(per_room)]
-        await asyncio.gather(*(open_one(member) for member in batch))
+        # The n-th member of every room goes to process n mod len(urls).
+        batch = [(Member(self, room, per_room), self.urls[index % len(self.urls)])
+                 for room in rooms for index in range(per_room)]
+        await asyncio.gather(*(open_one(member, url) for member, url in batch))
         return {"opened": len(connect_ms), "connect_ms": connect_ms, "join_ms": join_ms,
                 "errors": errors[:5], "error_count": len(errors)}
 

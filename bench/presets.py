@@ -54,4 +54,12 @@ SMOKE = replace(
     timers_window_seconds=2.2, ready_timeout_seconds=20.0, drain_timeout_seconds=5.0,
 )
 
-PRESETS = {"full": FULL, "smoke": SMOKE}
+# The scale-out comparison (--topology redis2): relay 20x5 only, on a shorter, coarser ladder,
+# so relay and burn on eventlet finish in about five minutes.
+SCALEOUT = replace(
+    FULL, name="scaleout",
+    relay_shapes=((20, 5),), relay_start=1000.0, relay_factor=2.0, relay_max_steps=5,
+    relay_half_tries=2,
+)
+
+PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT}

@@ -3,15 +3,23 @@
 from . import goals
 
 
+# Column labels of the two roles, by topology (see runner.TOPOLOGIES).
+LABELS = {"single": {"burnchat": "Burn Chat", "baseline": "bare relay"},
+          "redis2": {"burnchat": "2 proc + Redis", "baseline": "1 proc"}}
+
+
 def render(results):
     """Every table of a results document, as one Markdown text."""
+    topology = results.get("topology", "single")
+    labels = LABELS[topology]
     parts = [_header(results)]
     for mode, scenarios in results["runs"].items():
         parts.append(f"## {mode}\n")
         for name, cases in scenarios.items():
             for case, outcome in cases.items():
-                parts.append(RENDERERS[name](mode, case, outcome))
-    parts.append(_goals(results))
+                parts.append(RENDERERS[name](mode, case, outcome, labels))
+    if topology == "single":
+        parts.append(_goals(results))
     return "\n".join(parts)
 
 
@@ -21,12 +29,21 @@ def _header(results):
     packages = ", ".join(f"{name} {version}" for name, version in m["packages"].items() if version)
     return (f"# Benchmark results ({results['preset']})\n\n"
             f"* command: `{results['command']}`\n"
+            f"{_roles(results)}"
             f"* machine: {m['nproc']} x {m['cpu_model']}, {m['ram_gib']} GiB RAM, Linux {m['kernel']}, "
             f"Python {m['python']}\n"
             f"* packages: {packages}\n"
             f"* started {results['started_at']}, finished {results.get('finished_at')}; "
             f"1-min load average {results['load_average_start']} at start, "
             f"{results.get('load_average_end')} at end\n")
+
+
+def _roles(results):
+    """What the two columns are, when they are not Burn Chat and the bare relay."""
+    if results.get("topology", "single") == "single":
+        return ""
+    roles = results["roles"]
+    return f"* compared: {roles['burnchat']} against {roles['baseline']}; ratios are the first over the second\n"
 
 
 def _table(head, rows):
@@ -58,12 +75,12 @@ def _errors(title, outcome):
     return f"### {title}\n\n" + "".join(f"* {kind} FAILED: {error}\n" for kind, error in failed.items())
 
 
-def _summary(title, rows):
+def _summary(title, rows, labels):
     """figure | Burn Chat | bare relay | ratio, for (label, ours, baseline, ratio) rows."""
-    return f"### {title}\n\n" + _table(["figure", "Burn Chat", "bare relay", "ratio"], rows)
+    return f"### {title}\n\n" + _table(["figure", labels["burnchat"], labels["baseline"], "ratio"], rows)
 
 
-def _relay(mode, case, outcome):
+def _relay(mode, case, outcome, labels):
     """Relay: the summary, then each server's steps."""
     title = f"relay {case} ({mode})"
     failed = _errors(title, outcome)
@@ -73,7 +90,7 @@ def _relay(mode, case, outcome):
     text = _summary(title, [
         ("deliveries/s at saturation", ours["saturation_per_s"], base["saturation_per_s"],
          ratios["saturation"]),
-        (f"p99 latency ms at {base['half_offered_per_s']:,} deliveries/s (50% of bare; better of "
+        (f"p99 latency ms at {base['half_offered_per_s']:,} deliveries/s (50% of {labels['baseline']}; better of "
          f"{len(ours['p99_ms_at_half_tries'])} tries)",
          ours["p99_ms_at_half"], base["p99_ms_at_half"], ratios["p99_at_half"]),
         ("server CPU ms per 1,000 deliveries at saturation", ours["cpu_ms_per_1k_at_saturation"],
@@ -86,8 +103,8 @@ def _relay(mode, case, outcome):
          f"{ours['lost_below_saturation']} ({ours['lost_total']})",
          f"{base['lost_below_saturation']} ({base['lost_total']})", None),
         ("how the stepping ended", ours["note"], base["note"], None),
-    ])
-    for kind, label in (("burnchat", "Burn Chat"), ("baseline", "bare relay")):
+    ], labels)
+    for kind, label in labels.items():
         steps = outcome[kind]["steps"] + [outcome[kind]["half_step"]]
         text += f"\n{label} steps (the last row is the 50% step):\n\n" + _table(
             ["offered/s", "delivered/s", "rooms x members", "msg/s each", "p50 ms", "p99 ms", "max ms",
@@ -104,7 +121,7 @@ def _behind(step):
     return ("yes" if step["behind"] else "no") + (" (retry)" if step.get("retry") else "")
 
 
-def _members(mode, case, outcome):
+def _members(mode, case, outcome, labels):
     """Members: how many, memory, connect times, what stopped it."""
     title = f"members ({mode})"
     failed = _errors(title, outcome)
@@ -125,10 +142,10 @@ def _members(mode, case, outcome):
         ("time to open them all, s", ours["open_seconds"], base["open_seconds"], None),
         ("stopped by", ours["stopped_by"] or "nothing (target reached)",
          base["stopped_by"] or "nothing (target reached)", None),
-    ])
+    ], labels)
 
 
-def _burn(mode, case, outcome):
+def _burn(mode, case, outcome, labels):
     """Burn: delay from expires_at to destroyed, and whether every room is gone."""
     title = f"burn ({mode})"
     failed = _errors(title, outcome)
@@ -147,10 +164,10 @@ def _burn(mode, case, outcome):
         ("members that never heard destroyed", ours["missed"], base["missed"], None),
         ("rooms gone afterwards (404)", f"{ours['rooms_gone']} of {ours['rooms']}",
          f"{base['rooms_gone']} of {base['rooms']}", None),
-    ])
+    ], labels)
 
 
-def _timers(mode, case, outcome):
+def _timers(mode, case, outcome, labels):
     """Timers: idle CPU and tick timing."""
     title = f"timers ({mode})"
     failed = _errors(title, outcome)
@@ -172,7 +189,7 @@ def _timers(mode, case, outcome):
         ("tick samples", ours["drift_ms"]["samples"], base["drift_ms"]["samples"], None),
         ("RSS per idle room KiB", ours["rss_per_room_kb"], base["rss_per_room_kb"], None),
         ("rooms created per second", ours["rooms_per_s"], base["rooms_per_s"], None),
-    ])
+    ], labels)
 
 
 def _goals(results):

@@ -12,26 +12,35 @@ import traceback
 from contextlib import ExitStack
 
 from . import machine
+from .cluster import ServerGroup
 from .scenarios import burn, members, relay, timers
 from .servers import Server
 from .workers import WorkerPool
 
 SCENARIOS = {"relay": relay, "members": members, "burn": burn, "timers": timers}
 KINDS = ("baseline", "burnchat")
+# What stands in each role. "single": Burn Chat against the bare relay. "redis2": Burn
+# Chat on 2 processes + Redis (role "burnchat") against Burn Chat on 1 process (role
+# "baseline"), so every ratio reads 2-process / 1-process.
+TOPOLOGIES = {
+    "single": {"baseline": "bare relay (1 process)", "burnchat": "Burn Chat (1 process)"},
+    "redis2": {"baseline": "Burn Chat, 1 process", "burnchat": "Burn Chat, 2 processes + Redis"},
+}
 
 
-def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda results: None):
+def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda results: None,
+            topology="single"):
     """Run every case and return the results document; `checkpoint` gets it after every case."""
     results = {"command": command, "preset": preset.name, "machine": machine.describe(),
                "load_average_start": machine.load_average(), "started_at": _utc_now(),
-               "runs": {}}
+               "topology": topology, "roles": TOPOLOGIES[topology], "runs": {}}
     with ExitStack() as stack:
         pools = {kind: stack.enter_context(WorkerPool(preset.workers)) for kind in KINDS}
         for mode in modes:
             for name in scenario_names:
                 module = SCENARIOS[name]
                 for case in module.cases(preset):
-                    outcome = run_case(module, case, mode, pools, preset, log_dir)
+                    outcome = run_case(module, case, mode, pools, preset, log_dir, topology)
                     results["runs"].setdefault(mode, {}).setdefault(name, {})[case] = outcome
                     checkpoint(results)
     results["load_average_end"] = machine.load_average()
@@ -39,9 +48,9 @@ def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda r
     return results
 
 
-def run_case(module, case, mode, pools, preset, log_dir):
+def run_case(module, case, mode, pools, preset, log_dir, topology="single"):
     """Both servers' results for one case, and their ratios when both worked."""
-    servers = {kind: Server(kind, mode, log_dir / f"{mode}-{case}-{kind}.log") for kind in KINDS}
+    servers = make_servers(topology, mode, case, log_dir)
     logs = {kind: _logger(f"[{mode} {case} {kind}]") for kind in KINDS}
     if module.PAIRED:
         outcome = _measure(lambda: module.run_pair(case, servers, pools, preset, logs),
@@ -57,14 +66,22 @@ def run_case(module, case, mode, pools, preset, log_dir):
     return outcome
 
 
+def make_servers(topology, mode, case, log_dir):
+    """The server in each role for one case of `topology` (see TOPOLOGIES)."""
+    if topology == "redis2":
+        return {"baseline": Server("burnchat", mode, log_dir / f"{mode}-{case}-1proc.log"),
+                "burnchat": ServerGroup(mode, log_dir / f"{mode}-{case}-redis2.log", count=2)}
+    return {kind: Server(kind, mode, log_dir / f"{mode}-{case}-{kind}.log") for kind in KINDS}
+
+
 def _measure(work, kinds, servers, pools, preset, logs):
     """Start the servers of `kinds`, point their pools at them, run `work`; always clean up."""
     started = time.monotonic()
     try:
         for kind in kinds:
             servers[kind].start()
-            pools[kind].broadcast("configure", url=servers[kind].url, keyed=servers[kind].keyed,
-                                  text_bytes=preset.text_bytes)
+            pools[kind].broadcast("configure", url=servers[kind].url, urls=servers[kind].urls,
+                                  keyed=servers[kind].keyed, text_bytes=preset.text_bytes)
         results = work()
         for kind in kinds:
             if not servers[kind].alive():

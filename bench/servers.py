@@ -51,10 +51,11 @@ def free_port():
 class Server:
     """One server process of `kind` ("burnchat" or "baseline") on async `mode`."""
 
-    def __init__(self, kind, mode, log_path):
+    def __init__(self, kind, mode, log_path, env=None):
         self.kind = kind
         self.mode = mode
         self.log_path = Path(log_path)
+        self.extra_env = dict(env or {})   # e.g. BURNCHAT_REDIS_URL for the scale-out topology
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -65,13 +66,18 @@ class Server:
         return self.kind == "burnchat"
 
     @property
+    def urls(self):
+        """Every address members may connect to (one process: just its own)."""
+        return [self.url]
+
+    @property
     def pid(self):
         """The server's process ID."""
         return self.process.pid
 
     def start(self):
         """Start the process and wait until it answers HTTP."""
-        env = {**os.environ, **BENCH_ENV, "BURNCHAT_ASYNC_MODE": self.mode,
+        env = {**os.environ, **BENCH_ENV, **self.extra_env, "BURNCHAT_ASYNC_MODE": self.mode,
                "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
