@@ -5,22 +5,12 @@ and gevent require. BURNCHAT_ASYNC_MODE picks it: eventlet (default, deployed) o
 gevent, kept working because eventlet is deprecated upstream.
 """
 
-import os
-import warnings
+from burnchat.patching import monkey_patch
 
-ASYNC_MODE = os.environ.get("BURNCHAT_ASYNC_MODE", "eventlet")
-if ASYNC_MODE == "eventlet":
-    # Eventlet warns on import that it is in maintenance mode; we know, see README.
-    warnings.filterwarnings("ignore", message=r"[\s\S]*Eventlet is deprecated")
-    import eventlet
-
-    eventlet.monkey_patch()
-elif ASYNC_MODE == "gevent":
-    from gevent import monkey
-
-    monkey.patch_all()
+monkey_patch()
 
 import logging  # noqa: E402
+import os  # noqa: E402
 import resource  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402

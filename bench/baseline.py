@@ -14,23 +14,17 @@ emits `destroyed` and disconnects the room's sockets. `GET /r/ROOM` answers
 """
 
 import os
-import warnings
+import sys
 
-ASYNC_MODE = os.environ.get("BURNCHAT_ASYNC_MODE", "eventlet")
-if ASYNC_MODE == "eventlet":
-    warnings.filterwarnings("ignore", message=r"[\s\S]*Eventlet is deprecated")
-    import eventlet
+# Run as a script from bench/: make the project importable for the shared patching.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from burnchat.patching import monkey_patch  # noqa: E402
 
-    eventlet.monkey_patch()
-elif ASYNC_MODE == "gevent":
-    from gevent import monkey
-
-    monkey.patch_all()
+ASYNC_MODE = monkey_patch()
 
 import logging  # noqa: E402
 import resource  # noqa: E402
 import secrets  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 
 from flask import Flask, jsonify, request  # noqa: E402
