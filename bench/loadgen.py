@@ -5,15 +5,14 @@ commands over a pipe; every command is a `do_*` coroutine of `Agent`. Members
 behave like real clients on the wire: `transports=["websocket"]`, rooms that
 register a join-key hash and joins that carry the key, an announcement of real
 sizes, the key protocol answered with well-formed opaque blobs (as
-tests/wire.py does), and message envelopes sealed by the reference client
-(burnchat.client.crypto).
+tests/wire.py does), and message envelopes of real sizes: a body padded to
+its size class (PROTOCOL.md §6.1).
 
-Sealing costs about 0.5 ms of CPU per message here, which would make this
-process the bottleneck, so each member seals one real envelope when it joins
-and every message re-stamps its `seq`, `epoch` and `iv`; the server is blind
-and never checks a signature, and no receiver here decrypts. The `iv` carries
-the send time (8 bytes of CLOCK_MONOTONIC, shared by every process on the
-machine) and the step number, so a receiver can time each delivery.
+The server is blind and never checks a signature, and no receiver here
+decrypts, so each member makes one opaque envelope when it joins and every
+message re-stamps its `seq`, `epoch` and `iv`. The `iv` carries the send time
+(8 bytes of CLOCK_MONOTONIC, shared by every process on the machine) and the
+step number, so a receiver can time each delivery.
 """
 
 import asyncio
@@ -32,23 +31,28 @@ import engineio
 import socketio
 from engineio import packet as eio_packet
 
-from burnchat.client import crypto
+from burnchat.config import BODY_SIZE_CLASSES
 
 CONNECT_TIMEOUT_SECONDS = 15
 JOIN_TIMEOUT_SECONDS = 15
-NAME_BYTES = 8   # a short display name, as sealed in `enc_name`
+BODY_OVERHEAD_BYTES = 48   # {"t":"text","text":"…","after":null,"me":false} around the text
 INLINE_SOCKETIO_TYPES = ("2", "3")   # Socket.IO EVENT and ACK packets
+
+
+def _b64u_of(raw):
+    """Bytes as unpadded base64url text."""
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def b64u(byte_count):
     """Random bytes as unpadded base64url text."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(byte_count)).rstrip(b"=").decode()
+    return _b64u_of(secrets.token_bytes(byte_count))
 
 
 def announcement(member_id):
     """A well-formed announcement of real sizes (the server cannot tell it from a real one)."""
     return {"member_id": member_id, "ecdh_pub": b64u(65), "sig_pub": b64u(65),
-            "enc_name": b64u(12 + NAME_BYTES + 16), "mac": b64u(32)}
+            "enc_name": b64u(12 + 132 + 16), "mac": b64u(32)}
 
 
 def stamp_iv(step_code):
@@ -136,7 +140,7 @@ class Member:
         self.agent = agent
         self.room = room
         self.room_size = room_size
-        self.member_id = crypto.random_id()
+        self.member_id = b64u(16)
         self.epoch = 0
         self.held = 0
         self.seq = 0
@@ -161,7 +165,7 @@ class Member:
         started = time.monotonic()
         await self.client.connect(url, transports=["websocket"], wait_timeout=CONNECT_TIMEOUT_SECONDS)
         connected = time.monotonic()
-        ack = await self.client.call("join", {"v": 1, "room": self.room,
+        ack = await self.client.call("join", {"v": 2, "room": self.room,
                                               **announcement(self.member_id),
                                               "join_key": self.agent.join_key},
                                      timeout=JOIN_TIMEOUT_SECONDS)
@@ -209,14 +213,15 @@ class Member:
         self.epoch = max(self.epoch, data["epoch"])
 
     async def on_key_request(self, data):
-        """Serve or create the room key with opaque blobs, like a real member would."""
+        """Create the epoch's key with opaque blobs of real sizes, like a real member would."""
         epoch = data["epoch"]
-        blobs = [{"epoch": epoch, "from": self.member_id, "to": to,
-                  "wrapped": b64u(40), "sig": b64u(64)} for to in data["for"]]
-        if data["create"]:
-            self.epoch = max(self.epoch, epoch)
-            self.held = epoch
-        await self.client.emit("key_deliver", {"epoch": epoch, "blobs": blobs})
+        roster = sorted([self.member_id, *data["for"]])
+        blobs = [{"to": to, "wrapped": b64u(40), "sig": b64u(64)} for to in data["for"]]
+        self.epoch = max(self.epoch, epoch)
+        self.held = epoch
+        await self.client.emit("key_deliver", {
+            "epoch": epoch, "roster": roster, "line_macs": [b64u(16) for _ in roster],
+            "commit_sig": b64u(64), "blobs": blobs})
 
     async def on_room_key(self, blob):
         """A key for us: hold it and tell the server."""
@@ -241,9 +246,7 @@ class Agent:
         self.members = []
         self.stats = StepStats()
         self.join_key = self.join_key_hash = None
-        self._identity = None
-        self._room_key = None
-        self._text = ""
+        self._padded_bytes = BODY_SIZE_CLASSES[0]
 
     async def do_configure(self, url, keyed, text_bytes, urls=None):
         """Point at a server; `keyed` says whether it runs the key protocol.
@@ -256,18 +259,20 @@ class Agent:
         self.url = url
         self.urls = list(urls or [url])
         self.keyed = keyed
-        self._identity = crypto.generate_identity()
-        self._room_key = crypto.new_room_key()
-        self._text = "m" * text_bytes
+        # The body a browser would pad: the text plus its JSON wrapping (PROTOCOL.md §6.1).
+        body_bytes = text_bytes + BODY_OVERHEAD_BYTES
+        self._padded_bytes = next(size for size in BODY_SIZE_CLASSES if size > body_bytes)
         # Like a browser: rooms register the hash of the link's join key, joins carry the key.
         raw = secrets.token_bytes(32)
-        self.join_key = crypto.b64u_encode(raw)
-        self.join_key_hash = crypto.b64u_encode(hashlib.sha256(raw).digest())
+        self.join_key = _b64u_of(raw)
+        self.join_key_hash = _b64u_of(hashlib.sha256(raw).digest())
         return True
 
     def seal(self, room, member_id):
-        """One real envelope from the reference client, the template for a member's messages."""
-        return crypto.seal_message(room, 1, self._room_key, self._identity, member_id, 1, self._text)
+        """An envelope of real sizes, the template for a member's messages (the server is blind,
+        so opaque bytes of the right lengths cost it exactly what a real message does)."""
+        return {"v": 2, "epoch": 1, "sender": member_id, "seq": 1, "prev": b64u(32),
+                "iv": b64u(12), "ct": b64u(self._padded_bytes + 16), "sig": b64u(64)}
 
     async def do_create_rooms(self, count, ttl_seconds, concurrency, expire_at=None,
                               align_seconds=None):

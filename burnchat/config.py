@@ -8,10 +8,14 @@ import math
 import os
 from dataclasses import dataclass, field, fields
 
-MAX_PLAINTEXT_BYTES = 4096
+PROTOCOL_VERSION = 2
+MAX_PLAINTEXT_BYTES = 4096  # of a text message; its JSON body is padded (below)
 GCM_TAG_BYTES = 16
 IV_BYTES = 12
 MAX_NAME_BYTES = 32 * 4  # 32 code points of at most 4 UTF-8 bytes each
+PADDED_NAME_BYTES = 132  # every name is padded to this, so its length is not on the wire
+# A message body is padded to the smallest of these (PROTOCOL.md §6.1): only the class shows.
+BODY_SIZE_CLASSES = (256, 512, 1024, 2048, 4096, 8192)
 MAX_MEMBERS_PER_ROOM = 50
 HARD_MAX_TTL_SECONDS = 72 * 3600
 EXTEND_CHOICES = (300, 1800)
@@ -29,19 +33,22 @@ ID_CHARS = b64u_length(16)                       # room and member IDs, link sec
 PUBLIC_KEY_CHARS = b64u_length(65)               # uncompressed P-256 point
 SIGNATURE_CHARS = b64u_length(64)                # P-256 r||s
 MAC_CHARS = b64u_length(32)                      # HMAC-SHA256
-HASH_CHARS = b64u_length(32)                     # join key, SHA-256 of it
+HASH_CHARS = b64u_length(32)                     # join key, SHA-256 of it, envelope hashes
+LINE_MAC_CHARS = b64u_length(16)                 # a roster line's truncated HMAC
 IV_CHARS = b64u_length(IV_BYTES)
-WRAPPED_KEY_CHARS = b64u_length(40)              # AES-KW of a 32-byte key
-MAX_CIPHERTEXT_CHARS = b64u_length(MAX_PLAINTEXT_BYTES + GCM_TAG_BYTES)
-MIN_CIPHERTEXT_CHARS = b64u_length(1 + GCM_TAG_BYTES)
-MAX_ENC_NAME_CHARS = b64u_length(IV_BYTES + MAX_NAME_BYTES + GCM_TAG_BYTES)
-MIN_ENC_NAME_CHARS = b64u_length(IV_BYTES + 1 + GCM_TAG_BYTES)
+WRAPPED_KEY_CHARS = b64u_length(40)              # AES-KW of a 32-byte epoch secret
+CIPHERTEXT_CHARS = tuple(b64u_length(size + GCM_TAG_BYTES) for size in BODY_SIZE_CLASSES)
+ENC_NAME_CHARS = b64u_length(IV_BYTES + PADDED_NAME_BYTES + GCM_TAG_BYTES)
 
-# The biggest legal frame is a key delivery to a full room; Engine.IO refuses
-# anything larger before it is parsed (the default 1 MB would let one client
-# make the server buffer far more than any legal event needs).
-_KEY_BLOB_BYTES = 2 * ID_CHARS + WRAPPED_KEY_CHARS + SIGNATURE_CHARS + 80
-MAX_FRAME_BYTES = 1024 * math.ceil((MAX_MEMBERS_PER_ROOM * _KEY_BLOB_BYTES + 1024) / 1024)
+# The biggest legal frames are a key delivery to a full room and a message of the
+# largest size class; Engine.IO refuses anything larger before it is parsed (the
+# default 1 MB would let one client make the server buffer far more than any
+# legal event needs).
+_KEY_BLOB_BYTES = ID_CHARS + WRAPPED_KEY_CHARS + SIGNATURE_CHARS + 40
+_KEY_DELIVERY_BYTES = (MAX_MEMBERS_PER_ROOM * (ID_CHARS + LINE_MAC_CHARS + 6)
+                       + MAX_MEMBERS_PER_ROOM * _KEY_BLOB_BYTES + SIGNATURE_CHARS + 200)
+_ENVELOPE_BYTES = CIPHERTEXT_CHARS[-1] + ID_CHARS + HASH_CHARS + IV_CHARS + SIGNATURE_CHARS + 200
+MAX_FRAME_BYTES = 1024 * math.ceil((max(_KEY_DELIVERY_BYTES, _ENVELOPE_BYTES) + 1024) / 1024)
 
 
 def _env_int(name, default):
@@ -59,6 +66,11 @@ def _env_float(name, default):
 def _origins(raw):
     """Extra origins allowed to open a socket, from a comma-separated list."""
     return tuple(o.strip() for o in raw.split(",") if o.strip())
+
+
+def _env_list(name):
+    """A comma-separated setting as a tuple of its non-empty items."""
+    return _origins(os.environ.get(name, ""))
 
 
 @dataclass
@@ -81,18 +93,38 @@ class Config:
     room_creations_per_minute: int = 10
     connections_per_minute: int = 60
     pin_attempts_per_minute: int = 10
+    # Live at once, per client address (see burnchat/transport.py and burnchat/gate.py).
+    rooms_per_address: int = 20
+    sockets_per_address: int = 256   # open TCP connections (not behind a trusted proxy)
+    sessions_per_address: int = 64   # open Engine.IO (WebSocket) sessions
+    # Per socket, per minute: every join starts a key epoch, so a join/leave loop must not rekey a room
+    # hundreds of times.
+    joins_per_minute: int = 6
+    # Transport deadlines, in seconds.
+    header_timeout_seconds: float = 10.0    # request line + headers, from the first byte we wait for
+    read_timeout_seconds: float = 20.0      # any single read or write on an HTTP connection
+    connect_timeout_seconds: float = 10.0   # Engine.IO handshake -> Socket.IO namespace connect
     allowed_origins: tuple = field(default_factory=tuple)
+    # Host header allow-list; empty = HOST (unless a wildcard), the allowed origins, and loopback.
+    allowed_hosts: tuple = field(default_factory=tuple)
     # Test-only hooks (burnchat/introspect.py); never on in a deployment.
     test_hooks: bool = False
     # Several processes share rooms through this Redis; empty = one process, rooms in RAM.
     redis_url: str = ""
     redis_allow_persistence: bool = False
+    # Each process renews a heartbeat in Redis this often; a survivor treats a process
+    # whose heartbeat is older than the TTL as dead (adopts its countdowns, removes its members).
+    heartbeat_seconds: float = 0.2
+    heartbeat_ttl_seconds: float = 0.8
 
     def __post_init__(self):
         """Refuse settings that would open a hole rather than fail closed."""
         if "*" in self.allowed_origins:
             # Any site could then open sockets in a visitor's name (cross-site WebSocket hijacking).
             raise ValueError("BURNCHAT_ALLOWED_ORIGINS must list origins, never '*'.")
+        if "*" in self.allowed_hosts:
+            # A DNS-rebinding page would then reach the app under its own name.
+            raise ValueError("BURNCHAT_ALLOWED_HOSTS must list host names, never '*'.")
 
     @classmethod
     def from_env(cls):
@@ -115,10 +147,25 @@ class Config:
             message_rate_per_second=_env_float(
                 "BURNCHAT_MESSAGE_RATE", cls.message_rate_per_second),
             message_burst=_env_int("BURNCHAT_MESSAGE_BURST", cls.message_burst),
+            rooms_per_address=_env_int("BURNCHAT_ROOMS_PER_ADDRESS", cls.rooms_per_address),
+            sockets_per_address=_env_int("BURNCHAT_SOCKETS_PER_ADDRESS", cls.sockets_per_address),
+            sessions_per_address=_env_int(
+                "BURNCHAT_SESSIONS_PER_ADDRESS", cls.sessions_per_address),
+            joins_per_minute=_env_int("BURNCHAT_JOINS_PER_MINUTE", cls.joins_per_minute),
+            header_timeout_seconds=_env_float(
+                "BURNCHAT_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
+            read_timeout_seconds=_env_float(
+                "BURNCHAT_READ_TIMEOUT_SECONDS", cls.read_timeout_seconds),
+            connect_timeout_seconds=_env_float(
+                "BURNCHAT_CONNECT_TIMEOUT_SECONDS", cls.connect_timeout_seconds),
             allowed_origins=_origins(origins),
+            allowed_hosts=_env_list("BURNCHAT_ALLOWED_HOSTS"),
             test_hooks=os.environ.get("BURNCHAT_TEST_HOOKS") == "1",
             redis_url=os.environ.get("BURNCHAT_REDIS_URL", ""),
             redis_allow_persistence=os.environ.get("BURNCHAT_REDIS_ALLOW_PERSISTENCE") == "1",
+            heartbeat_seconds=_env_float("BURNCHAT_HEARTBEAT_SECONDS", cls.heartbeat_seconds),
+            heartbeat_ttl_seconds=_env_float(
+                "BURNCHAT_HEARTBEAT_TTL_SECONDS", cls.heartbeat_ttl_seconds),
         )
 
     def replace(self, **changes):

@@ -93,47 +93,57 @@ def leave(courier, sid, payload):
 
 @handler("key_held", schemas.KeyHeld)
 def key_held(courier, sid, payload):
-    """A member reports the key epoch it now holds, so the server can plan who serves whom."""
-    courier.key_held(sid, payload.epoch)
+    """A member reports the key epoch it now holds, so the server knows the epoch is settled."""
+    courier.keys.held(sid, payload.epoch)
+
+
+@handler("key_missing", schemas.KeyMissing)
+def key_missing(courier, sid, payload):
+    """A member still lacks the current epoch's key; the server passes that epoch's creator over."""
+    courier.keys.missing(sid, payload.epoch)
 
 
 @handler("key_deliver", schemas.KeyDeliver)
 def key_deliver(courier, sid, payload):
-    """A member answers a `key_request`; each blob goes to its recipient only as `room_key`."""
-    courier.key_deliver(sid, payload)
+    """The epoch's creator answers its `key_request`; each blob goes to its recipient only as `room_key`."""
+    courier.keys.deliver(sid, payload)
 
 
 @handler("message", schemas.Envelope)
 def message(courier, sid, payload):
     """A member sends an encrypted envelope; every other member receives it as `message`."""
-    courier.relay(sid, payload)
+    courier.relay.send(sid, payload)
 
 
 @handler("admin_auth", schemas.AdminAuth)
 def admin_auth(courier, sid, payload):
     """The creator (room page or admin page) claims admin rights for this connection with the PIN."""
-    return courier.admin_auth(sid, payload.room, payload.pin)
+    return courier.admin.auth(sid, payload.room, payload.pin)
 
 
 @handler("admin_kick", schemas.AdminKick)
 def admin_kick(courier, sid, payload):
-    """An admin removes a member: it gets `kicked`, the others `member_left` and `rekey`."""
-    courier.kick(sid, payload.member_id)
+    """An admin removes a member: it gets `kicked`, the others `member_left` and `rekey`.
+
+    The ack says which epoch leaves the member out and whether this connection's own
+    member is asked to make it (so the admin's page can verify the removal itself).
+    """
+    return courier.admin.kick(sid, payload.member_id)
 
 
 @handler("admin_lock", schemas.AdminLock)
 def admin_lock(courier, sid, payload):
     """An admin locks or unlocks the room; everyone hears `room_state`."""
-    courier.lock(sid, payload.locked)
+    courier.admin.lock(sid, payload.locked)
 
 
 @handler("admin_extend", schemas.AdminExtend)
 def admin_extend(courier, sid, payload):
     """An admin adds 5 or 30 minutes; everyone hears `room_state` at once."""
-    return courier.extend(sid, payload.seconds)
+    return courier.admin.extend(sid, payload.seconds)
 
 
 @handler("admin_burn", schemas.Empty)
 def admin_burn(courier, sid, payload):
     """An admin burns the room now; everyone hears `destroyed`."""
-    courier.burn_now(sid)
+    courier.admin.burn(sid)

@@ -1,67 +1,91 @@
-"""Who hands the room key to whom: the server's side of key epochs (PROTOCOL.md §5).
+"""Who makes the next room key: the server's side of key epochs (PROTOCOL.md §5.1).
 
-The server never sees a key. It only knows, per member, the highest epoch the
-member says it holds, and decides which member should create or serve the key
-next. Pure code: `plan_key_request` takes the room and the time.
+The server never sees a key. It knows, per member, the highest epoch the member
+says it holds, and picks which member creates each epoch. In protocol v2 nobody
+serves an old key: a member that lacks the key gets a new epoch from another
+creator, so one creator cannot starve anyone. Pure code: `plan_key_request`
+takes the room's members and the time.
 """
 
 from dataclasses import dataclass, field
 
 from .config import KEY_REQUEST_TIMEOUT_SECONDS
 
+FAILURES_BEFORE_GIVING_UP = 2  # a recipient failing under this many creators is the broken one
+
 
 @dataclass
 class KeyRequest:
-    """One outstanding request: `server` must create or serve `epoch` for `recipients`."""
+    """One outstanding request: `server` must create `epoch` for `recipients`."""
 
     epoch: int
     server: str
-    create: bool
     recipients: tuple
     deadline: float
     delivered: bool = False
+    missing: tuple = ()  # recipients that said `key_missing` for this epoch
 
 
 @dataclass
 class KeyState:
-    """A room's key bookkeeping: current epoch, outstanding request, members skipped."""
+    """A room's key bookkeeping: current epoch, outstanding request, who failed."""
 
     epoch: int = 0
     create_asked: bool = False
     request: KeyRequest | None = None
-    skipped: set = field(default_factory=set)   # members that failed to answer this round
-    given_up: set = field(default_factory=set)  # recipients that never confirmed this epoch
+    passed_over: set = field(default_factory=set)  # creators that failed this round
+    failed: dict = field(default_factory=dict)      # recipient -> creators it failed under
+    given_up: set = field(default_factory=set)      # recipients whose client is broken
+    preferred: str | None = None                    # the kicking admin makes the next epoch
 
     def to_dict(self):
         """Plain JSON-ready data (sets become sorted lists)."""
         request = None if self.request is None else {
-            **self.request.__dict__, "recipients": list(self.request.recipients)}
+            **self.request.__dict__, "recipients": list(self.request.recipients),
+            "missing": list(self.request.missing)}
         return {"epoch": self.epoch, "create_asked": self.create_asked, "request": request,
-                "skipped": sorted(self.skipped), "given_up": sorted(self.given_up)}
+                "passed_over": sorted(self.passed_over), "given_up": sorted(self.given_up),
+                "failed": {k: sorted(v) for k, v in self.failed.items()},
+                "preferred": self.preferred}
 
     @classmethod
     def from_dict(cls, data):
         """The inverse of to_dict."""
         request = data["request"]
         if request is not None:
-            request = KeyRequest(**{**request, "recipients": tuple(request["recipients"])})
+            request = KeyRequest(**{**request, "recipients": tuple(request["recipients"]),
+                                    "missing": tuple(request["missing"])})
         return cls(epoch=data["epoch"], create_asked=data["create_asked"], request=request,
-                   skipped=set(data["skipped"]), given_up=set(data["given_up"]))
+                   passed_over=set(data["passed_over"]), given_up=set(data["given_up"]),
+                   failed={k: set(v) for k, v in data["failed"].items()},
+                   preferred=data["preferred"])
 
-    def new_epoch(self):
+    def new_epoch(self, membership_changed=True):
         """Move to a fresh epoch: every member needs the new key, nobody has made it yet."""
         self.epoch += 1
         self.create_asked = False
         self.request = None
-        self.given_up.clear()
+        if membership_changed:
+            # A broken client gets a fresh chance with the new member set.
+            self.given_up.clear()
+            self.failed.clear()
+
+    def report_missing(self, member_id):
+        """A recipient says it lacks the current epoch's key; True when that ends the wait."""
+        request = self.request
+        if request is None or not request.delivered or member_id not in request.recipients \
+                or member_id in self.given_up or member_id in request.missing:
+            return False
+        request.missing = request.missing + (member_id,)
+        return True
 
 
 @dataclass
 class Plan:
-    """What the server must do now: maybe announce a new epoch, maybe send a request."""
+    """What the server must do now: maybe ask a creator, naming a creator passed over."""
 
-    rekey: bool = False
     request: KeyRequest | None = None
+    passed_over: str | None = None
 
 
 def plan_key_request(keys, members, now):
@@ -74,39 +98,40 @@ def plan_key_request(keys, members, now):
     by_id = {m.member_id: m for m in members}
     request = keys.request
     if request is not None:
-        if request.server in by_id and not _settled(request, by_id, keys.given_up) \
-                and now < request.deadline:
+        if request.server in by_id and not request.missing \
+                and not _settled(request, by_id, keys.given_up) and now < request.deadline:
             return plan
-        _close_request(keys, request, by_id, plan)
-    wanted = max(keys.epoch, 1)  # epoch 0 means no key yet: everyone needs one
-    needers = [m for m in members
-               if m.held_epoch < wanted and m.member_id not in keys.given_up]
-    if not needers:
-        keys.skipped.clear()
+        plan.passed_over = _close_request(keys, request, by_id)
+    if not members or not _needers(keys, members):
         return plan
-    holders = [m for m in members if keys.epoch and m.held_epoch == keys.epoch
-               and m.member_id not in keys.skipped]
-    if holders:
-        keys.request = KeyRequest(keys.epoch, holders[0].member_id, False,
-                                  tuple(m.member_id for m in needers),
-                                  now + KEY_REQUEST_TIMEOUT_SECONDS)
-    else:
-        if keys.create_asked or keys.epoch == 0:
-            keys.new_epoch()
-            plan.rekey = True
-        creator = _creator(members, keys.skipped)
-        keys.create_asked = True
-        keys.request = KeyRequest(keys.epoch, creator.member_id, True,
-                                  tuple(m.member_id for m in members if m is not creator),
-                                  now + KEY_REQUEST_TIMEOUT_SECONDS)
+    if keys.epoch == 0 or keys.create_asked:
+        keys.new_epoch(membership_changed=False)  # one epoch, one key: never ask twice
+    creator = _creator(members, keys)
+    keys.create_asked = True
+    keys.preferred = None
+    keys.request = KeyRequest(keys.epoch, creator.member_id,
+                              tuple(m.member_id for m in members if m is not creator),
+                              now + KEY_REQUEST_TIMEOUT_SECONDS)
     plan.request = keys.request
     return plan
 
 
-def _creator(members, skipped):
-    """Who makes a new key: the earliest member among those holding the newest key
-    (proven keyed members), else the earliest member; members that failed are passed over."""
-    candidates = [m for m in members if m.member_id not in skipped] or members
+def _needers(keys, members):
+    """Members that lack the current epoch's key and are not given up on."""
+    wanted = max(keys.epoch, 1)  # epoch 0 means no key yet: everyone needs one
+    return [m for m in members if m.held_epoch < wanted and m.member_id not in keys.given_up]
+
+
+def _creator(members, keys):
+    """The kicking admin, else the earliest holder of the newest key, else the earliest member;
+    creators passed over this round are skipped while anyone else is left."""
+    candidates = [m for m in members if m.member_id not in keys.passed_over]
+    if not candidates:
+        keys.passed_over.clear()  # everyone failed once: start the round again
+        candidates = members
+    preferred = next((m for m in candidates if m.member_id == keys.preferred), None)
+    if preferred is not None:
+        return preferred
     newest = max(m.held_epoch for m in candidates)
     return next(m for m in candidates if m.held_epoch == newest)
 
@@ -118,22 +143,24 @@ def _settled(request, by_id, given_up=()):
         for r in request.recipients if r in by_id and r not in given_up)
 
 
-def _close_request(keys, request, by_id, plan):
-    """End a finished or failed request, blaming whoever let it fail."""
+def _close_request(keys, request, by_id):
+    """End a finished or failed request; returns the creator passed over, if any."""
     keys.request = None
     if _settled(request, by_id, keys.given_up):
-        keys.skipped.clear()
-        return
-    present = [by_id[r] for r in request.recipients if r in by_id]
-    confirmed = [m for m in present if m.held_epoch >= request.epoch]
-    if not request.delivered or (present and not confirmed):
-        # Nothing arrived, or nobody could open what did: the asked member failed.
-        keys.skipped.add(request.server)
-        if request.create:
-            # Never let two different keys share one epoch number.
-            keys.new_epoch()
-            plan.rekey = True
-        return
-    for member in present:
-        if member.held_epoch < request.epoch:
-            keys.given_up.add(member.member_id)  # others could open it: this client is broken
+        keys.passed_over.clear()
+        keys.failed.clear()
+        return None
+    if request.server not in by_id:
+        return None  # the creator left: its removal already started a new epoch
+    unkeyed = [r for r in request.recipients
+               if r in by_id and r not in keys.given_up and by_id[r].held_epoch < request.epoch]
+    if request.delivered:
+        for recipient in unkeyed:
+            keys.failed.setdefault(recipient, set()).add(request.server)
+            if len(keys.failed[recipient]) >= FAILURES_BEFORE_GIVING_UP:
+                keys.given_up.add(recipient)  # it failed under two creators: its client is broken
+        if all(r in keys.given_up for r in unkeyed):
+            return None
+    keys.passed_over.add(request.server)
+    keys.create_asked = True  # the next plan moves to a new epoch with another creator
+    return request.server

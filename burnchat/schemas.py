@@ -37,19 +37,19 @@ class CreateRoom(Schema):
     join_key_hash: _b64u(c.HASH_CHARS) | None = None
 
 
+Version = Annotated[int, msgspec.Meta(ge=0, le=2**31)]  # checked against 2 by the courier
+
+
 class Join(Schema):
     """`join`: a member's announcement (PROTOCOL.md §4) plus the room it joins."""
-    v: Literal[1]
+    v: Version
     room: Id
     member_id: Id
     ecdh_pub: PublicKey
     sig_pub: PublicKey
-    enc_name: _b64u(c.MIN_ENC_NAME_CHARS, c.MAX_ENC_NAME_CHARS)
+    enc_name: _b64u(c.ENC_NAME_CHARS)
     mac: _b64u(c.MAC_CHARS)
     join_key: _b64u(c.HASH_CHARS) | None = None
-
-    def __post_init__(self):
-        _check_lengths(self.enc_name)
 
     def announcement(self):
         """The fields other members receive, exactly as sent."""
@@ -62,33 +62,57 @@ class KeyHeld(Schema):
     epoch: Epoch
 
 
-class KeyBlob(Schema, rename={"sender": "from", "recipient": "to"}):
-    """A room key wrapped for one member (PROTOCOL.md §5)."""
+class KeyMissing(Schema):
+    """`key_missing`: the sender still lacks the key of this epoch (PROTOCOL.md §5.5)."""
     epoch: Epoch
-    sender: Id
+
+
+class KeyBlob(Schema, rename={"recipient": "to"}):
+    """The epoch secret wrapped for one member (PROTOCOL.md §5.3)."""
     recipient: Id
     wrapped: _b64u(c.WRAPPED_KEY_CHARS)
     sig: Signature
 
 
+_Roster = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=c.MAX_MEMBERS_PER_ROOM)]
+_LineMacs = Annotated[list[_b64u(c.LINE_MAC_CHARS)],
+                      msgspec.Meta(min_length=1, max_length=c.MAX_MEMBERS_PER_ROOM)]
+
+
 class KeyDeliver(Schema):
-    """`key_deliver`: the answer to a key_request."""
+    """`key_deliver`: the creator's answer to a key_request - its roster and one blob each."""
     epoch: Epoch
+    roster: _Roster
+    line_macs: _LineMacs
+    commit_sig: Signature
     blobs: Annotated[list[KeyBlob], msgspec.Meta(max_length=c.MAX_MEMBERS_PER_ROOM)]
+
+    def __post_init__(self):
+        if len(self.line_macs) != len(self.roster):
+            raise ValueError("line_macs must have one entry per roster member")
+        if self.roster != sorted(set(self.roster)):
+            raise ValueError("roster must be sorted member IDs without repeats")
 
 
 class Envelope(Schema):
-    """`message`: an encrypted, signed chat message (PROTOCOL.md §6)."""
-    v: Literal[1]
+    """`message`: an encrypted, signed, hash-chained chat message (PROTOCOL.md §6)."""
+    v: Version
     epoch: Epoch
     sender: Id
     seq: Seq
+    prev: _b64u(c.HASH_CHARS)
     iv: _b64u(c.IV_CHARS)
-    ct: _b64u(c.MIN_CIPHERTEXT_CHARS, c.MAX_CIPHERTEXT_CHARS)
+    ct: _b64u(c.CIPHERTEXT_CHARS[0], c.CIPHERTEXT_CHARS[-1])
     sig: Signature
 
     def __post_init__(self):
-        _check_lengths(self.ct)
+        if len(self.ct) not in c.CIPHERTEXT_CHARS:
+            raise ValueError("ct must be a padded body of one of the size classes")
+
+    def wire(self):
+        """The envelope as relayed, field for field."""
+        return {"v": self.v, "epoch": self.epoch, "sender": self.sender, "seq": self.seq,
+                "prev": self.prev, "iv": self.iv, "ct": self.ct, "sig": self.sig}
 
 
 class Empty(Schema):
@@ -131,9 +155,3 @@ def parse(schema, data):
     except msgspec.ValidationError as error:
         raise InvalidPayload(str(error)) from None
 
-
-def _check_lengths(*texts):
-    """Refuse base64url text of a length no byte string encodes to (1 mod 4)."""
-    for text in texts:
-        if len(text) % 4 == 1:
-            raise ValueError("base64url text of impossible length")

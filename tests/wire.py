@@ -22,13 +22,21 @@ def b64u(byte_count):
 def announcement(member_id=None):
     """A well-formed (cryptographically meaningless) member announcement."""
     return {"member_id": member_id or b64u(16), "ecdh_pub": b64u(65), "sig_pub": b64u(65),
-            "enc_name": b64u(12 + 5 + 16), "mac": b64u(32)}
+            "enc_name": b64u(12 + 132 + 16), "mac": b64u(32)}
 
 
-def envelope(sender, epoch, seq, plaintext_bytes=20):
-    """A well-formed message envelope with random ciphertext."""
-    return {"v": 1, "epoch": epoch, "sender": sender, "seq": seq, "iv": b64u(12),
-            "ct": b64u(plaintext_bytes + 16), "sig": b64u(64)}
+def envelope(sender, epoch, seq, padded_bytes=256):
+    """A well-formed message envelope with random ciphertext of one body size class."""
+    return {"v": 2, "epoch": epoch, "sender": sender, "seq": seq, "prev": b64u(32),
+            "iv": b64u(12), "ct": b64u(padded_bytes + 16), "sig": b64u(64)}
+
+
+def key_delivery(epoch, creator, recipients):
+    """A well-formed (meaningless) key_deliver: the creator's roster and one blob per recipient."""
+    roster = sorted({creator, *recipients})
+    return {"epoch": epoch, "roster": roster, "line_macs": [b64u(16) for _ in roster],
+            "commit_sig": b64u(64),
+            "blobs": [{"to": to, "wrapped": b64u(40), "sig": b64u(64)} for to in recipients]}
 
 
 class Peer:
@@ -62,13 +70,10 @@ class Peer:
             pass  # we disconnected meanwhile: nobody to answer for
 
     def _answer_keys(self, event, data):
-        """Play a keyed member: deliver fake blobs on request, confirm keys received."""
+        """Play a keyed member: create the epoch's key on request, confirm keys received."""
         if event == "key_request":
-            blobs = [{"epoch": data["epoch"], "from": self.member_id, "to": to,
-                      "wrapped": b64u(40), "sig": b64u(64)} for to in data["for"]]
-            if data["create"]:
-                self.epoch_held = data["epoch"]
-            self.client.emit("key_deliver", {"epoch": data["epoch"], "blobs": blobs})
+            self.epoch_held = data["epoch"]
+            self.client.emit("key_deliver", key_delivery(data["epoch"], self.member_id, data["for"]))
         elif event == "room_key":
             self.epoch_held = data["epoch"]
             self.client.emit("key_held", {"epoch": data["epoch"]})
@@ -86,7 +91,7 @@ class Peer:
         """Join `room` with a fresh announcement; returns the ack."""
         ann = announcement(member_id)
         self.member_id = ann["member_id"]  # key requests may arrive before the ack
-        ack = self.call("join", {"v": 1, "room": room, **ann})
+        ack = self.call("join", {"v": 2, "room": room, **ann})
         if not ack.get("ok"):
             self.member_id = None
         return ack

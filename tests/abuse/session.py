@@ -39,7 +39,7 @@ def run_session(server, burn=True):
         session.member_ids.append(peer.member_id)
     alice, bob, carol = peers
     for seq, (sender, receiver) in enumerate([(alice, bob), (bob, alice), (carol, alice)], 1):
-        sent = envelope(sender.member_id, sender.epoch_held, seq, plaintext_bytes=100)
+        sent = envelope(sender.member_id, sender.epoch_held, seq, padded_bytes=512)
         assert sender.call("message", sent) == {"ok": True}
         receiver.wait_event("message", lambda env, sent=sent: env["ct"] == sent["ct"])
         session.blobs += [sent["ct"], sent["sig"]]
@@ -51,12 +51,12 @@ def run_session(server, burn=True):
     for member in auth["members"]:
         session.blobs += [member["enc_name"], member["mac"], member["ecdh_pub"], member["sig_pub"]]
     before = alice.epoch_held
-    assert admin.call("admin_kick", {"member_id": carol.member_id}) == {"ok": True}
+    assert admin.call("admin_kick", {"member_id": carol.member_id})["ok"]
     assert carol.disconnected.wait(5)
     alice.wait_keyed(epoch=before + 1), bob.wait_keyed(epoch=before + 1)
     assert admin.call("admin_lock", {"locked": True}) == {"ok": True}
     assert admin.call("admin_extend", {"seconds": 300})["ok"]
-    late = envelope(alice.member_id, alice.epoch_held, 4, plaintext_bytes=50)
+    late = envelope(alice.member_id, alice.epoch_held, 4, padded_bytes=256)
     assert alice.call("message", late) == {"ok": True}
     bob.wait_event("message", lambda env: env["ct"] == late["ct"])
     session.blobs += [late["ct"], late["sig"]]

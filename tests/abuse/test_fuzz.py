@@ -69,19 +69,24 @@ def valid_payload(event, rooms):
     live = st.sampled_from([r["room"] for r in rooms])
     room_ids = st.one_of(live, live, live, ids)
     epochs = st.integers(min_value=1, max_value=4)
-    blob = st.fixed_dictionaries({"epoch": epochs, "from": ids, "to": ids,
-                                  "wrapped": b64_of(40), "sig": b64_of(64)})
+    blob = st.fixed_dictionaries({"to": ids, "wrapped": b64_of(40), "sig": b64_of(64)})
+    roster = st.lists(ids, min_size=1, max_size=3, unique=True).map(sorted)
     return {
         "join": st.fixed_dictionaries({
-            "v": st.just(1), "room": room_ids, "member_id": ids, "ecdh_pub": b64_of(65),
-            "sig_pub": b64_of(65), "enc_name": b64_of(40), "mac": b64_of(32)}),
+            "v": st.sampled_from([2, 2, 1]), "room": room_ids, "member_id": ids,
+            "ecdh_pub": b64_of(65), "sig_pub": b64_of(65), "enc_name": b64_of(160),
+            "mac": b64_of(32)}),
         "key_held": st.fixed_dictionaries({"epoch": epochs}),
-        "key_deliver": st.fixed_dictionaries({"epoch": epochs,
-                                              "blobs": st.lists(blob, max_size=3)}),
+        "key_missing": st.fixed_dictionaries({"epoch": epochs}),
+        "key_deliver": roster.flatmap(lambda ids_: st.fixed_dictionaries({
+            "epoch": epochs, "roster": st.just(ids_),
+            "line_macs": st.lists(b64_of(16), min_size=len(ids_), max_size=len(ids_)),
+            "commit_sig": b64_of(64), "blobs": st.lists(blob, max_size=3)})),
         "message": st.fixed_dictionaries({
-            "v": st.just(1), "epoch": epochs, "sender": ids,
-            "seq": st.integers(min_value=1, max_value=99), "iv": b64_of(12),
-            "ct": b64_of(40), "sig": b64_of(64)}),
+            "v": st.just(2), "epoch": epochs, "sender": ids,
+            "seq": st.integers(min_value=1, max_value=99), "prev": b64_of(32), "iv": b64_of(12),
+            "ct": st.sampled_from([256, 512]).flatmap(lambda size: b64_of(size + 16)),
+            "sig": b64_of(64)}),
         "leave": st.just({}),
         "admin_auth": st.fixed_dictionaries({
             "room": room_ids,

@@ -11,11 +11,11 @@ import time
 import pytest
 import requests
 
-from burnchat.config import MAX_FRAME_BYTES, MAX_MEMBERS_PER_ROOM, MAX_PLAINTEXT_BYTES
+from burnchat.config import BODY_SIZE_CLASSES, MAX_FRAME_BYTES, MAX_MEMBERS_PER_ROOM
 from tests.abuse.helpers import (assert_refusal, burn, exchange, join_payload, keyed_room,
                                  valid_payloads)
 from tests.server import ServerProcess, wait_for
-from tests.wire import b64u, envelope
+from tests.wire import b64u, envelope, key_delivery
 
 LOW_LIMITS = {
     "BURNCHAT_TRUSTED_PROXIES": "1",
@@ -46,27 +46,26 @@ def create_room(server, address, ttl=60):
 
 # ---- sizes ------------------------------------------------------------------------------
 
-def test_message_of_4_kib_passes_and_one_byte_more_is_refused(abuse_server, sockets):
+def test_largest_size_class_passes_and_anything_else_is_refused(abuse_server, sockets):
     room, (alice, bob) = keyed_room(abuse_server, 2)
-    largest = envelope(alice.member_id, alice.epoch_held, 1, plaintext_bytes=MAX_PLAINTEXT_BYTES)
+    largest = envelope(alice.member_id, alice.epoch_held, 1, padded_bytes=BODY_SIZE_CLASSES[-1])
     assert alice.call("message", largest) == {"ok": True}
     assert bob.wait_event("message") == largest
-    too_big = envelope(alice.member_id, alice.epoch_held, 2,
-                       plaintext_bytes=MAX_PLAINTEXT_BYTES + 1)
-    ack = alice.call("message", too_big)
-    assert_refusal(ack, "invalid")
-    assert "ct" in ack["error"]  # says which field is too long, nothing is cut silently
+    for size in (BODY_SIZE_CLASSES[-1] + 1, BODY_SIZE_CLASSES[0] + 1):  # too big; not padded
+        ack = alice.call("message", envelope(alice.member_id, alice.epoch_held, 2, padded_bytes=size))
+        assert_refusal(ack, "invalid")
+        assert "ct" in ack["error"]  # says which field is wrong, nothing is cut silently
     exchange(bob, alice, 1)
     burn(room, sockets.raw(abuse_server.url))
 
 
 def largest_legal_frames():
-    """The biggest frames a correct client sends: a key delivery to a full room, a 4 KiB message."""
+    """The biggest frames a correct client sends: a key delivery to a full room, a message
+    of the largest size class."""
     epoch = 2**31
-    blobs = [{"epoch": epoch, "from": b64u(16), "to": b64u(16), "wrapped": b64u(40),
-              "sig": b64u(64)} for _ in range(MAX_MEMBERS_PER_ROOM)]
-    message = envelope(b64u(16), epoch, 2**53, MAX_PLAINTEXT_BYTES)
-    return ["4299999" + json.dumps(["key_deliver", {"epoch": epoch, "blobs": blobs}]),
+    creator, *others = [b64u(16) for _ in range(MAX_MEMBERS_PER_ROOM)]
+    message = envelope(b64u(16), epoch, 2**53 - 1, BODY_SIZE_CLASSES[-1])
+    return ["4299999" + json.dumps(["key_deliver", key_delivery(epoch, creator, others)]),
             "4299999" + json.dumps(["message", message])]
 
 

@@ -17,9 +17,10 @@ from tests.abuse.helpers import (PROTOCOL_EVENTS, assert_refusal, burn, exchange
 
 FIELD_KINDS = {
     "v": "version", "room": "b64", "member_id": "b64", "ecdh_pub": "b64", "sig_pub": "b64",
-    "enc_name": "b64_variable", "mac": "b64", "epoch": "int", "blobs": "blobs", "from": "b64",
+    "enc_name": "b64", "mac": "b64", "epoch": "int", "blobs": "blobs",
     "to": "b64", "wrapped": "b64", "sig": "b64", "sender": "b64", "seq": "int", "iv": "b64",
-    "ct": "b64_variable", "pin": "text", "locked": "bool", "seconds": "extend",
+    "prev": "b64", "ct": "b64_variable", "pin": "text", "locked": "bool", "seconds": "extend",
+    "roster": "b64_list", "line_macs": "b64_list", "commit_sig": "b64",
 }
 
 
@@ -41,8 +42,12 @@ def bad_values(value, kind):
         yield from common + [0, -1, 2**53 + 1, 1.5, True, "1"]
     if kind == "bool":
         yield from common + [1, 0, "true"]
-    if kind == "version":
-        yield from common + [2, 0, "1", True, 1.5]
+    if kind == "version":  # any other integer is `bad_version`, not `invalid`
+        yield from common + [-1, 2**31 + 1, "2", True, 1.5]
+    if kind == "b64_list":
+        yield from common + ["ids", [], value * 51, [None]]
+        for bad in bad_values(value[0], "b64"):
+            yield [bad, *value[1:]]
     if kind == "extend":
         yield from common + [301, 0, -300, 3600, "300", 300.5]
     if kind == "blobs":

@@ -6,7 +6,7 @@ import html
 
 import requests
 
-from tests.wire import Peer, announcement, b64u
+from tests.wire import Peer, announcement, b64u, envelope, key_delivery
 
 
 def peers_in_room(server, count, ttl=60):
@@ -68,7 +68,8 @@ def test_admin_kick_lock_extend_and_burn_now(live_server):
     assert auth["ok"] and len(auth["members"]) == 2
 
     before = alice.epoch_held
-    assert admin.call("admin_kick", {"member_id": bob.member_id}) == {"ok": True}
+    kicked = admin.call("admin_kick", {"member_id": bob.member_id})
+    assert kicked["ok"] and kicked["creator"] is False  # the admin page is not a member
     assert bob.wait_event("kicked") == {}
     assert bob.disconnected.wait(5)
     left = alice.wait_event("member_left")
@@ -107,7 +108,7 @@ def test_extend_never_passes_72_hours(live_server):
     admin.close()
 
 
-def test_removed_member_key_epoch_is_refused_and_newcomer_served_without_creator(live_server):
+def test_removed_member_key_epoch_is_refused_and_newcomer_keyed_without_creator(live_server):
     room, (creator, bob) = peers_in_room(live_server, 2)
     old = bob.epoch_held
     creator.close()
@@ -124,23 +125,62 @@ def test_removed_member_key_epoch_is_refused_and_newcomer_served_without_creator
     close_all(bob, carol)
 
 
-def test_unresponsive_holder_is_passed_over(live_server):
+def test_unresponsive_creator_is_passed_over_and_named(live_server):
     room = live_server.create_room()
     silent = Peer(live_server.url, keyed=False)
     helper = Peer(live_server.url)
     assert silent.join(room["room"])["ok"]
     # `silent`, the earliest member, is asked to create each key and never answers;
-    # after 2 s the server moves to a fresh epoch and asks the next member.
+    # after 2 s the server moves to a fresh epoch, asks the next member and says who failed.
     assert helper.join(room["room"])["ok"]
     request = helper.wait_event("key_request", timeout=5)
-    assert request["create"] and request["epoch"] == 3 and request["for"] == [silent.member_id]
+    assert request == {"epoch": 3, "for": [silent.member_id]}
+    rekey = helper.wait_event("rekey", lambda d: d["epoch"] == 3)
+    assert rekey == {"epoch": 3, "creator": helper.member_id, "passed_over": silent.member_id}
     close_all(silent, helper)
+
+
+def test_key_missing_passes_a_starving_creator_over_at_once(live_server):
+    room = live_server.create_room()
+    liar, victim = Peer(live_server.url, keyed=False), Peer(live_server.url, keyed=False)
+    assert liar.join(room["room"])["ok"]
+    joined = victim.join(room["room"])
+    request = liar.wait_event("key_request", lambda d: d["epoch"] == joined["epoch"])
+    # A complete delivery whose blob the victim cannot open (the server cannot tell).
+    assert liar.call("key_deliver", key_delivery(request["epoch"], liar.member_id,
+                                                 request["for"]))["ok"]
+    assert victim.wait_event("room_key")["from"] == liar.member_id
+    assert victim.call("key_missing", {"epoch": request["epoch"]}) == {"ok": True}
+    moved = victim.wait_event("key_request", timeout=1)  # no 2 s timeout: the victim said so
+    assert moved == {"epoch": request["epoch"] + 1, "for": [liar.member_id]}
+    assert victim.wait_event("rekey", lambda d: d["epoch"] == moved["epoch"])["passed_over"] \
+        == liar.member_id
+    close_all(liar, victim)
+
+
+def test_kicking_admin_member_creates_the_epoch_that_excludes_the_kicked(live_server):
+    room, (alice, bob, carol) = peers_in_room(live_server, 3)
+    assert bob.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    kicked = bob.call("admin_kick", {"member_id": carol.member_id})
+    assert kicked["ok"] and kicked["creator"] is True
+    request = bob.wait_event("key_request", lambda d: d["epoch"] == kicked["epoch"])
+    assert request["for"] == [alice.member_id]
+    alice.wait_keyed(epoch=kicked["epoch"])
+    assert alice.named("room_key")[-1]["from"] == bob.member_id
+    close_all(alice, bob, carol)
+
+
+def test_v1_clients_are_told_to_reload(live_server):
+    room = live_server.create_room()
+    old = Peer(live_server.url)
+    ack = old.call("join", {"v": 1, "room": room["room"], **announcement()})
+    assert ack["code"] == "bad_version" and "Reload" in ack["error"]
+    close_all(old)
 
 
 def test_sender_must_be_self_and_rate_limit_says_slow_down(live_server):
     room, (alice, bob) = peers_in_room(live_server, 2)
-    forged = {"v": 1, "epoch": alice.epoch_held, "sender": bob.member_id, "seq": 1, "iv": b64u(12),
-              "ct": b64u(30), "sig": b64u(64)}
+    forged = envelope(bob.member_id, alice.epoch_held, 1)
     assert alice.call("message", forged)["code"] == "not_sender"
     acks = [alice.send(seq=i)[0] for i in range(1, 16)]
     assert all(a["ok"] for a in acks[:10])
@@ -174,9 +214,9 @@ def test_join_key_keeps_out_whoever_has_only_the_room_id(live_server):
     intruder, wrong, member = Peer(live_server.url), Peer(live_server.url), Peer(live_server.url)
     refused = intruder.join(room["room"])
     assert refused["code"] == "bad_link" and "full link" in refused["error"]
-    assert wrong.call("join", {"v": 1, "room": room["room"], "join_key": b64u(32),
+    assert wrong.call("join", {"v": 2, "room": room["room"], "join_key": b64u(32),
                                **announcement()})["code"] == "bad_link"
-    assert member.call("join", {"v": 1, "room": room["room"], "join_key": join_key,
+    assert member.call("join", {"v": 2, "room": room["room"], "join_key": join_key,
                                 **announcement()})["ok"]
     close_all(intruder, wrong, member)
 
@@ -187,13 +227,20 @@ def test_key_delivery_must_cover_every_recipient(live_server):
     assert creator.join(room["room"])["ok"]
     assert other.join(room["room"])["ok"]
     request = creator.wait_event("key_request", lambda d: other.member_id in d["for"])
-    assert request["create"]
-    empty = creator.call("key_deliver", {"epoch": request["epoch"], "blobs": []})
-    assert empty["code"] == "invalid" and "each listed member" in empty["error"]
-    blob = {"epoch": request["epoch"], "from": creator.member_id, "to": other.member_id,
-            "wrapped": b64u(40), "sig": b64u(64)}
-    twice = creator.call("key_deliver", {"epoch": request["epoch"], "blobs": [blob, blob]})
+    delivery = key_delivery(request["epoch"], creator.member_id, request["for"])
+    empty = creator.call("key_deliver", {**delivery, "blobs": []})
+    assert empty["code"] == "invalid" and "every listed member" in empty["error"]
+    twice = creator.call("key_deliver", {**delivery, "blobs": delivery["blobs"] * 2})
     assert twice["code"] == "invalid"
-    assert creator.call("key_deliver", {"epoch": request["epoch"], "blobs": [blob]})["ok"]
+    stranger = key_delivery(request["epoch"], creator.member_id, [b64u(16)])
+    assert creator.call("key_deliver", stranger)["code"] == "invalid"
+    unsorted = {**delivery, "roster": delivery["roster"][::-1]}
+    assert creator.call("key_deliver", unsorted)["code"] == "invalid"
+    assert creator.call("key_deliver", delivery)["ok"]
+    blob = other.wait_event("room_key")
+    assert blob == {"epoch": request["epoch"], "from": creator.member_id, "to": other.member_id,
+                    "roster": delivery["roster"], "line_macs": delivery["line_macs"],
+                    "commit_sig": delivery["commit_sig"], **{k: delivery["blobs"][0][k]
+                                                             for k in ("wrapped", "sig")}}
     other.wait_keyed(epoch=request["epoch"])
     close_all(creator, other)

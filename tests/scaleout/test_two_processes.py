@@ -52,7 +52,7 @@ def test_admin_on_one_process_acts_on_members_of_the_other(two_processes, redis_
     assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
 
     before = bob.epoch_held
-    assert admin.call("admin_kick", {"member_id": carol.member_id}) == {"ok": True}
+    assert admin.call("admin_kick", {"member_id": carol.member_id})["ok"]
     assert carol.wait_event("kicked") == {} and carol.disconnected.wait(5)
     assert bob.wait_event("member_left")["member_id"] == carol.member_id
     bob.wait_keyed(epoch=before + 1), alice.wait_keyed(epoch=before + 1)

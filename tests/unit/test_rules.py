@@ -53,17 +53,20 @@ def test_csp_is_strict_and_hsts_only_over_https():
 
 
 def test_schemas_accept_the_protocol_shapes():
-    join = schemas.parse(schemas.Join, {"v": 1, "room": b64u(16), **announcement()})
+    join = schemas.parse(schemas.Join, {"v": 2, "room": b64u(16), **announcement()})
     assert set(join.announcement()) == {"member_id", "ecdh_pub", "sig_pub", "enc_name", "mac"}
-    env = envelope(b64u(16), 1, 1, plaintext_bytes=config.MAX_PLAINTEXT_BYTES)
-    assert schemas.parse(schemas.Envelope, env).seq == 1
+    for size in config.BODY_SIZE_CLASSES:
+        env = envelope(b64u(16), 1, 1, padded_bytes=size)
+        assert schemas.parse(schemas.Envelope, env).wire() == env
 
 
 @pytest.mark.parametrize("change", [
-    {"ct": b64u(config.MAX_PLAINTEXT_BYTES + 17)},   # one byte over 4 KiB of plaintext
+    {"ct": b64u(config.BODY_SIZE_CLASSES[-1] * 2 + 16)},  # above the largest size class
+    {"ct": b64u(300 + 16)},                            # not padded to a size class
     {"ct": "A" * 25},                                  # a length no byte string encodes to
     {"iv": b64u(12)[:-1] + "+"},                       # not base64url
-    {"seq": "1"}, {"seq": 0}, {"epoch": True}, {"v": 2},
+    {"prev": b64u(31)}, {"prev": None},                # the hash chain link is 32 bytes
+    {"seq": "1"}, {"seq": 0}, {"epoch": True}, {"v": "2"},
     {"sender": "short"}, {"extra": 1}, {"sig": b"x" * 86},
 ])
 def test_schemas_refuse_bad_envelopes(change):
@@ -109,7 +112,7 @@ def test_room_round_trips_through_plain_data_for_shared_stores():
     room.add_member(Member(b64u(16), "sid1", announcement(), held_epoch=2), max_members=50)
     room.admin_sids.add("sid9")
     room.keys.epoch = 2
-    room.keys.skipped.add("x")
+    room.keys.passed_over.add("x")
     with pytest.raises(RoomError):
         room.check_pin("2222-2222", "1.1.1.1", clock)
     import json

@@ -1,0 +1,97 @@
+"""Admin actions: claiming rights with the PIN, then kick, lock, extend and burn (PROTOCOL.md §7.1).
+
+Admin rights belong to one connection (the room page of the creator, or the
+admin page). The courier owns one of these.
+"""
+
+from . import pins
+from .rooms import RoomError
+
+
+def watch_room(room_id):
+    """Socket.IO room of admin pages that watch a room without being members."""
+    return f"watch:{room_id}"
+
+
+class AdminDesk:
+    """Everything a connection holding a room's PIN may do to that room."""
+
+    def __init__(self, courier):
+        self.courier = courier
+        self.socketio = courier.socketio
+
+    def auth(self, sid, room_id, pin):
+        """Check a PIN; on success this one connection holds admin rights for the room."""
+        courier = self.courier
+        connection = courier.connections[sid]
+        salt = courier.room_or_error(room_id).pin_salt
+        if not courier.pin_limiter.allow(connection.address):
+            raise RoomError("rate_limited", "Too many PIN attempts. Slow down.")
+        # Hashed before the edit: the edit must not wait on the worker thread.
+        candidate = courier.offload.run(pins.pin_digest, pin, salt)
+        with courier.store.edit(room_id) as room:
+            courier.check_live(room)
+            # A failure is kept even as it raises.
+            room.check_pin(pin, connection.address, courier.now, candidate)
+            room.admin_sids.add(sid)
+            connection.admin_of = room.room_id
+            if connection.room_id != room.room_id:
+                self.socketio.server.enter_room(sid, watch_room(room.room_id), namespace="/")
+            return {"members": [m.public() for m in room.members.values()],
+                    "locked": room.locked, **courier.times(room)}
+
+    def room(self, sid):
+        """The room this connection administers, or an error."""
+        connection = self.courier.connections[sid]
+        room = self.courier.store.get(connection.admin_of) if connection.admin_of else None
+        if room is None or sid not in room.admin_sids:
+            raise RoomError("not_admin", "Enter the admin PIN first.")
+        return room
+
+    def kick(self, sid, member_id):
+        """Remove a member: it is told and disconnected, and the room moves to a new epoch.
+
+        When the admin is a member of the room, its own client makes that epoch,
+        so its page can see for itself that the new key leaves the member out.
+        """
+        courier = self.courier
+        room = self.room(sid)
+        member = room.members.get(member_id)
+        if member is None:
+            raise RoomError("not_member", "No such member in this room.")
+        admin = courier.connections[sid]
+        creator = admin.member_id if admin.room_id == room.room_id else None
+        self.socketio.emit("kicked", {}, to=member.sid)
+        connection = courier.connections.get(member.sid)
+        if connection is not None:
+            connection.room_id = connection.member_id = None
+        self.socketio.server.leave_room(member.sid, room.room_id, namespace="/")
+        courier.remove(room.room_id, member_id, "kicked", creator=creator)
+        self.socketio.server.disconnect(member.sid, namespace="/")
+        room = courier.store.get(room.room_id)
+        epoch = room.keys.epoch if room is not None else 0
+        made_by_us = room is not None and room.keys.request is not None \
+            and room.keys.request.server == creator
+        return {"epoch": epoch, "creator": made_by_us}
+
+    def lock(self, sid, locked):
+        """Lock or unlock the room for newcomers."""
+        courier = self.courier
+        with courier.store.edit(self.room(sid).room_id) as room:
+            courier.check_live(room)
+            room.locked = locked
+            courier.room_state(room)
+
+    def extend(self, sid, seconds):
+        """Add time; every screen's countdown follows at once."""
+        courier = self.courier
+        with courier.store.edit(self.room(sid).room_id) as room:
+            courier.check_live(room)
+            room.extend(seconds, courier.now())
+            courier.room_state(room)
+        courier.wake_countdown(room.room_id)
+        return courier.times(room)
+
+    def burn(self, sid):
+        """Burn the room immediately."""
+        self.courier.burn(self.room(sid).room_id, "burned", defer=True)
