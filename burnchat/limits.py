@@ -59,3 +59,67 @@ class AddressLimiter:
         cutoff = now - self._window
         for address in [a for a, ev in self._events.items() if not ev or ev[-1] <= cutoff]:
             del self._events[address]
+
+    def forget(self, key):
+        """Drop everything counted for `key` (e.g. a socket that closed)."""
+        self._events.pop(key, None)
+
+
+class OpenCounter:
+    """At most `limit` things open at once per key (sockets, sessions of one client address)."""
+
+    def __init__(self, limit):
+        self._limit = limit
+        self._open = {}
+
+    def acquire(self, key):
+        """Count one more open for `key`; False (and nothing counted) when it is at its limit."""
+        count = self._open.get(key, 0)
+        if count >= self._limit:
+            return False
+        self._open[key] = count + 1
+        return True
+
+    def release(self, key):
+        """One of `key`'s closed."""
+        count = self._open.get(key, 0) - 1
+        if count > 0:
+            self._open[key] = count
+        else:
+            self._open.pop(key, None)
+
+
+class LiveRooms:
+    """Which client address made which live room, so one address holds at most `limit` at once.
+
+    In memory only, and a room leaves it when it burns. `full()` asks the store before refusing, so
+    a room burned by another process (shared stores) stops counting then.
+    """
+
+    def __init__(self, limit):
+        self._limit = limit
+        self._by_address = {}
+        self._address_of = {}
+
+    def full(self, address, is_live):
+        """True when `address` already has `limit` rooms for which `is_live(room_id)` holds."""
+        rooms = self._by_address.get(address, ())
+        if len(rooms) < self._limit:
+            return False
+        for room_id in [r for r in rooms if not is_live(r)]:
+            self.release(room_id)
+        return len(self._by_address.get(address, ())) >= self._limit
+
+    def add(self, address, room_id):
+        """`address` made `room_id`."""
+        self._by_address.setdefault(address, set()).add(room_id)
+        self._address_of[room_id] = address
+
+    def release(self, room_id):
+        """`room_id` burned."""
+        address = self._address_of.pop(room_id, None)
+        rooms = self._by_address.get(address)
+        if rooms is not None:
+            rooms.discard(room_id)
+            if not rooms:
+                del self._by_address[address]
