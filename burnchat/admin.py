@@ -24,11 +24,13 @@ class AdminDesk:
         """Check a PIN; on success this one connection holds admin rights for the room."""
         courier = self.courier
         connection = courier.connections[sid]
-        salt = courier.room_or_error(room_id).pin_salt
+        seen = courier.room_or_error(room_id)
         if not courier.pin_limiter.allow(connection.address):
             raise RoomError("rate_limited", "Too many PIN attempts. Slow down.")
-        # Hashed before the edit: the edit must not wait on the worker thread.
-        candidate = courier.offload.run(pins.pin_digest, pin, salt)
+        # Hashed before the edit (which must not wait on the worker thread); a locked-out
+        # address costs no hash at all.
+        candidate = None if seen.pin_retry_after(connection.address, courier.now) else \
+            courier.offload.run(pins.pin_digest, pin, seen.pin_salt)
         with courier.store.edit(room_id) as room:
             courier.check_live(room)
             # A failure is kept even as it raises.

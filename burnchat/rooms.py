@@ -102,15 +102,23 @@ class Room:
         self.expires_at = min(max(self.expires_at, now) + seconds, self.max_expires_at)
         return self.expires_at
 
-    def check_pin(self, pin, address, now):
-        """Verify an admin PIN from `address`, applying the 3-strikes lockout."""
+    def pin_retry_after(self, address, now):
+        """Seconds until `address` may type a PIN again, or 0 when it is not locked out."""
+        return pins.PinGuard(now, self.pin_failures).retry_after(address)
+
+    def check_pin(self, pin, address, now, candidate=None):
+        """Verify an admin PIN from `address`, applying the 3-strikes lockout.
+
+        `candidate` is the typed PIN's hash under this room's salt, when the caller
+        computed it off the event loop (pins.pin_digest).
+        """
         guard = pins.PinGuard(now, self.pin_failures)
         wait = guard.retry_after(address)
         if wait:
             raise RoomError("pin_locked_out",
                             f"Too many wrong PINs. Try again in {_minutes(wait)}.",
                             retry_after=wait)
-        if not pins.pin_matches(pin, self.pin_salt, self.pin_hash):
+        if not pins.pin_matches(pin, self.pin_salt, self.pin_hash, candidate):
             guard.record_failure(address)
             left = guard.attempts_left(address)
             if left == 0:
