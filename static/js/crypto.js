@@ -1,13 +1,18 @@
-// Burn Chat protocol v1 primitives (docs/PROTOCOL.md §1-§6, API in §10).
+// Burn Chat protocol v2 primitives (docs/PROTOCOL.md §1-§4, API in §10):
+// encodings, names, link keys, identities, low-s signatures, padding, announcements.
+// Epochs live in epoch.js, sending chains and envelopes in ratchet.js.
 // Pure WebCrypto, no state, no DOM: runs unchanged in browsers and Node 20.
 
-export const PROTOCOL_VERSION = 1, MAX_PLAINTEXT_BYTES = 4096, MAX_NAME_CHARS = 32;
+export const PROTOCOL_VERSION = 2, MAX_TEXT_BYTES = 4096, MAX_NAME_CHARS = 32;
 
 const subtle = globalThis.crypto.subtle;
 const encoder = new TextEncoder();
 const P256 = { namedCurve: "P-256" };
 const ECDSA_SHA256 = { name: "ECDSA", hash: "SHA-256" };
 const B64U_CHARS = /^[A-Za-z0-9_-]*$/;
+const P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551n;
+/** A name is padded to this many bytes before encryption, so enc_name is always 160 bytes (§4). */
+export const NAME_PAD_BYTES = 132, ENC_NAME_BYTES = 12 + NAME_PAD_BYTES + 16;
 
 /** A rejection with a stable machine-readable `code` (bad_mac, bad_sig, ...). */
 export class ProtocolError extends Error {
@@ -38,20 +43,20 @@ export function b64uDecode(text) {
 }
 
 /** Decodes a b64u field that must be exactly `length` bytes (or within [min, max]). */
-function decodeField(text, min, max = min) {
+export function decodeField(text, min, max = min) {
   const bytes = b64uDecode(text);
   if (bytes.length < min || bytes.length > max) throw new ProtocolError("bad_encoding");
   return bytes;
 }
 
 /** Checks a 16-byte b64u identifier (room ID, member ID, link secret). */
-function checkId(text) {
+export function checkId(text) {
   decodeField(text, 16);
   return text;
 }
 
-/** Checks a non-negative wire integer, which labels print as plain decimal. */
-function checkCounter(value, min) {
+/** Checks a wire integer >= min, which labels print as plain decimal. */
+export function checkCounter(value, min) {
   if (!Number.isSafeInteger(value) || value < min) throw new ProtocolError("bad_encoding");
   return value;
 }
@@ -78,14 +83,78 @@ export function validateName(raw) {
   return name;
 }
 
+/** The form under which duplicate names are compared (§4): NFKC, format characters (Cf) removed. */
+export function nameForComparison(name) {
+  return name.normalize("NFKC").replace(/\p{Cf}/gu, "");
+}
+
 /** Joins a domain-separation label (§1) and returns its UTF-8 bytes. */
-function label(...parts) {
+export function label(...parts) {
   return encoder.encode(parts.join("|"));
 }
 
 /** HKDF-SHA256 parameters with a UTF-8 salt and info. */
-function hkdfParams(salt, info) {
+export function hkdfParams(salt, info) {
   return { name: "HKDF", hash: "SHA-256", salt: encoder.encode(salt), info: encoder.encode(info) };
+}
+
+/** SHA-256 of bytes. */
+export async function sha256(bytes) {
+  return new Uint8Array(await subtle.digest("SHA-256", bytes));
+}
+
+/** Decodes strict UTF-8, turning malformed bytes into ProtocolError(code). */
+export function decodeUtf8(bytes, code) {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new ProtocolError(code);
+  }
+}
+
+/** pad(x, L) = x || 0x80 || 0x00... to exactly L bytes (§1); too_long when x does not fit. */
+export function pad(bytes, length) {
+  if (bytes.length >= length) throw new ProtocolError("too_long");
+  const out = new Uint8Array(length);
+  out.set(bytes);
+  out[bytes.length] = 0x80;
+  return out;
+}
+
+/** Strips trailing zeros and then exactly one 0x80; throws ProtocolError(code) when there is none. */
+export function unpad(bytes, code) {
+  let end = bytes.length;
+  while (end > 0 && bytes[end - 1] === 0) end -= 1;
+  if (end === 0 || bytes[end - 1] !== 0x80) throw new ProtocolError(code);
+  return bytes.subarray(0, end - 1);
+}
+
+/** Big-endian bytes -> BigInt. */
+function toBigInt(bytes) {
+  return bytes.reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+}
+
+/** BigInt -> 32 big-endian bytes. */
+function toBytes32(value) {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--, value >>= 8n) out[i] = Number(value & 0xffn);
+  return out;
+}
+
+/** Signs with ECDSA P-256/SHA-256 and returns the low-s r || s (§1): one valid encoding per statement. */
+export async function sign(privateKey, data) {
+  const sig = new Uint8Array(await subtle.sign(ECDSA_SHA256, privateKey, data));
+  const s = toBigInt(sig.subarray(32));
+  if (s > P256_ORDER >> 1n) sig.set(toBytes32(P256_ORDER - s), 32);
+  return sig;
+}
+
+/** Verifies a 64-byte low-s signature; high-s, zero or out-of-range r/s are refused before WebCrypto sees them. */
+export async function verify(publicKey, sig, data) {
+  if (!(sig instanceof Uint8Array) || sig.length !== 64) return false;
+  const r = toBigInt(sig.subarray(0, 32)), s = toBigInt(sig.subarray(32));
+  if (r === 0n || s === 0n || r >= P256_ORDER || s > P256_ORDER >> 1n) return false;
+  return subtle.verify(ECDSA_SHA256, publicKey, sig, data);
 }
 
 /** Derives the non-extractable announcement MAC key and names key from the link secret (§3). */
@@ -94,8 +163,8 @@ export async function deriveLinkKeys(secret, roomId) {
   const derive = (info, algorithm, usages) =>
     subtle.deriveKey(hkdfParams(roomId, info), ikm, algorithm, false, usages);
   return {
-    macKey: await derive("burnchat/v1/announce-mac", { name: "HMAC", hash: "SHA-256", length: 256 }, ["sign", "verify"]),
-    namesKey: await derive("burnchat/v1/names", { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]),
+    macKey: await derive("burnchat/v2/announce-mac", { name: "HMAC", hash: "SHA-256", length: 256 }, ["sign", "verify"]),
+    namesKey: await derive("burnchat/v2/names", { name: "AES-GCM", length: 256 }, ["encrypt", "decrypt"]),
   };
 }
 
@@ -106,14 +175,8 @@ export async function deriveLinkKeys(secret, roomId) {
  */
 export async function deriveJoinKey(secret) {
   const ikm = await subtle.importKey("raw", decodeField(secret, 16), "HKDF", false, ["deriveBits"]);
-  const params = { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("burnchat/v1/join") };
-  const joinKey = new Uint8Array(await subtle.deriveBits(params, ikm, 256));
+  const joinKey = new Uint8Array(await subtle.deriveBits(hkdfParams("", "burnchat/v2/join"), ikm, 256));
   return { joinKey: b64uEncode(joinKey), joinKeyHash: b64uEncode(await sha256(joinKey)) };
-}
-
-/** The form under which duplicate names are compared (§4): NFKC, format characters (Cf) removed. */
-export function nameForComparison(name) {
-  return name.normalize("NFKC").replace(/\p{Cf}/gu, "");
 }
 
 /** Exports a public key as the 65-byte uncompressed point, b64u. */
@@ -139,38 +202,43 @@ async function importPublic(text, algorithm, usages) {
   }
 }
 
-/** AES-GCM encrypts with a fresh random IV; returns iv || ciphertext+tag. */
-async function encryptWithFreshIv(key, plaintext, aad) {
-  const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  const ct = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, key, plaintext));
-  return { iv, ct };
+/** The announcement's MAC input (§4). */
+function announceLabel(roomId, memberId, ecdhPub, sigPub, encName) {
+  return label("burnchat/v2/announce", roomId, memberId, ecdhPub, sigPub, encName);
 }
 
-/** Builds this member's announcement: encrypted name plus link-keyed MAC (§4). */
+/** Builds this member's announcement: padded, encrypted name plus link-keyed MAC (§4). */
 export async function sealAnnouncement({ linkKeys, roomId, memberId, identity, name }) {
-  const plain = encoder.encode(validateName(name));
-  const { iv, ct } = await encryptWithFreshIv(linkKeys.namesKey, plain, label("burnchat/v1/name", roomId, checkId(memberId)));
+  const plain = pad(encoder.encode(validateName(name)), NAME_PAD_BYTES);
+  const iv = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  const aad = label("burnchat/v2/name", roomId, checkId(memberId));
+  const ct = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, linkKeys.namesKey, plain));
   const encName = b64uEncode(new Uint8Array([...iv, ...ct]));
   const { ecdhPub, sigPub } = identity;
-  const macInput = label("burnchat/v1/announce", roomId, memberId, ecdhPub, sigPub, encName);
-  const mac = b64uEncode(await subtle.sign("HMAC", linkKeys.macKey, macInput));
+  const mac = b64uEncode(await subtle.sign("HMAC", linkKeys.macKey, announceLabel(roomId, memberId, ecdhPub, sigPub, encName)));
   return { member_id: memberId, ecdh_pub: ecdhPub, sig_pub: sigPub, enc_name: encName, mac };
 }
 
-/** Verifies (constant-time MAC), decrypts and validates an announcement (§4). */
+/** Verifies (constant-time MAC), decrypts, unpads and validates an announcement (§4). */
 export async function openAnnouncement({ linkKeys, roomId, announcement }) {
   const { member_id: memberId, ecdh_pub: ecdhPub, sig_pub: sigPub, enc_name: encName, mac } = announcement ?? {};
   checkId(memberId);
   decodeField(ecdhPub, 65);
   decodeField(sigPub, 65);
-  const sealedName = decodeField(encName, 12 + 16 + 1, 12 + 16 + 4 * MAX_NAME_CHARS);
-  const macInput = label("burnchat/v1/announce", roomId, memberId, ecdhPub, sigPub, encName);
+  const sealedName = decodeField(encName, ENC_NAME_BYTES);
+  const macInput = announceLabel(roomId, memberId, ecdhPub, sigPub, encName);
   if (!(await subtle.verify("HMAC", linkKeys.macKey, decodeField(mac, 32), macInput))) {
     throw new ProtocolError("bad_mac");
   }
-  const aad = label("burnchat/v1/name", roomId, memberId);
-  const plain = await decryptOr("bad_name", linkKeys.namesKey, sealedName.subarray(0, 12), sealedName.subarray(12), aad);
-  const name = validateName(decodeUtf8(plain, "bad_name"));
+  let plain;
+  try {
+    const aad = label("burnchat/v2/name", roomId, memberId);
+    plain = new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv: sealedName.subarray(0, 12), additionalData: aad },
+      linkKeys.namesKey, sealedName.subarray(12)));
+  } catch {
+    throw new ProtocolError("bad_name");
+  }
+  const name = validateName(decodeUtf8(unpad(plain, "bad_name"), "bad_name"));
   return {
     memberId, name, ecdhPub, sigPub,
     ecdhKey: await importPublic(ecdhPub, "ECDH", []),
@@ -179,136 +247,9 @@ export async function openAnnouncement({ linkKeys, roomId, announcement }) {
   };
 }
 
-/** AES-GCM decrypts, turning any failure into ProtocolError(code). */
-async function decryptOr(code, key, iv, ct, aad) {
-  try {
-    return new Uint8Array(await subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, ct));
-  } catch {
-    throw new ProtocolError(code);
-  }
-}
-
-/** Decodes strict UTF-8, turning malformed bytes into ProtocolError(code). */
-function decodeUtf8(bytes, code) {
-  try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    throw new ProtocolError(code);
-  }
-}
-
-/** Makes a fresh room key. Extractable only because wrapKey must export it to serve newcomers. */
-export async function newRoomKey() {
-  return subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
-}
-
-/** Derives the non-extractable AES-KW key from A to B for one epoch (§3); the ECDH secret never reaches JS. */
-async function deriveWrappingKey({ privateKey, publicKey, roomId, epoch, fromId, toId }) {
-  const shared = await subtle.deriveKey({ name: "ECDH", public: publicKey }, privateKey, "HKDF", false, ["deriveKey"]);
-  const info = `burnchat/v1/wrap|${epoch}|${fromId}|${toId}`;
-  return subtle.deriveKey(hkdfParams(roomId, info), shared, { name: "AES-KW", length: 256 }, false, ["wrapKey", "unwrapKey"]);
-}
-
-/** Wraps the room key for one member and signs the blob (§5). */
-export async function wrapRoomKey({ roomId, epoch, roomKey, identity, fromId, to }) {
-  checkCounter(epoch, 1);
-  const wrappingKey = await deriveWrappingKey({
-    privateKey: identity.ecdh.privateKey, publicKey: to.ecdhKey, roomId, epoch, fromId, toId: to.memberId,
-  });
-  const wrapped = b64uEncode(await subtle.wrapKey("raw", roomKey, wrappingKey, "AES-KW"));
-  const sigInput = label("burnchat/v1/key", roomId, epoch, fromId, to.memberId, wrapped);
-  const sig = b64uEncode(await subtle.sign(ECDSA_SHA256, identity.sig.privateKey, sigInput));
-  return { epoch, from: fromId, to: to.memberId, wrapped, sig };
-}
-
-/** Checks a key blob addressed to me from `sender` and unwraps it -> {epoch, roomKey} (§5). */
-export async function openRoomKey({ roomId, blob, identity, myId, sender }) {
-  const { epoch, from, to, wrapped, sig } = blob ?? {};
-  checkCounter(epoch, 1);
-  const wrappedBytes = decodeField(wrapped, 40);
-  const sigBytes = decodeField(sig, 64);
-  if (to !== myId) throw new ProtocolError("wrong_recipient");
-  if (from !== sender.memberId) throw new ProtocolError("not_member");
-  const sigInput = label("burnchat/v1/key", roomId, epoch, from, to, wrapped);
-  if (!(await subtle.verify(ECDSA_SHA256, sender.sigKey, sigBytes, sigInput))) throw new ProtocolError("bad_sig");
-  const unwrappingKey = await deriveWrappingKey({
-    privateKey: identity.ecdh.privateKey, publicKey: sender.ecdhKey, roomId, epoch, fromId: from, toId: to,
-  });
-  try {
-    // Extractable so this member can re-wrap it for later newcomers.
-    const roomKey = await subtle.unwrapKey("raw", wrappedBytes, unwrappingKey, "AES-KW",
-      { name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
-    return { epoch, roomKey };
-  } catch {
-    throw new ProtocolError("bad_key");
-  }
-}
-
-/** Returns the AAD and signature input of a message (§6). */
-function messageLabels({ roomId, epoch, sender, seq, iv, ct }) {
-  return {
-    aad: label("burnchat/v1/msg", roomId, epoch, sender, seq),
-    sigInput: label("burnchat/v1/sig", roomId, epoch, sender, seq, iv, ct),
-  };
-}
-
-/** Checks the plaintext size limits (1 to MAX_PLAINTEXT_BYTES). */
-function checkPlaintext(bytes) {
-  if (bytes.length === 0) throw new ProtocolError("empty");
-  if (bytes.length > MAX_PLAINTEXT_BYTES) throw new ProtocolError("too_long");
-  return bytes;
-}
-
-/** Encrypts and signs one message -> envelope (§6). */
-export async function sealMessage({ roomId, epoch, roomKey, identity, sender, seq, text }) {
-  checkCounter(epoch, 1);
-  checkCounter(seq, 1);
-  const plain = checkPlaintext(encoder.encode(text));
-  const { aad } = messageLabels({ roomId, epoch, sender, seq });
-  const sealed = await encryptWithFreshIv(roomKey, plain, aad);
-  const iv = b64uEncode(sealed.iv), ct = b64uEncode(sealed.ct);
-  const { sigInput } = messageLabels({ roomId, epoch, sender, seq, iv, ct });
-  const sig = b64uEncode(await subtle.sign(ECDSA_SHA256, identity.sig.privateKey, sigInput));
-  return { v: PROTOCOL_VERSION, epoch, sender, seq, iv, ct, sig };
-}
-
-/** Verifies the sender's signature, decrypts and returns the text (§6 checks 3 and 5). */
-export async function openMessage({ roomId, envelope, roomKey, sender }) {
-  const { v, epoch, sender: senderId, seq, iv, ct, sig } = envelope ?? {};
-  if (v !== PROTOCOL_VERSION) throw new ProtocolError("bad_version");
-  checkCounter(epoch, 1);
-  checkCounter(seq, 1);
-  checkId(senderId);
-  const ivBytes = decodeField(iv, 12);
-  const ctBytes = decodeField(ct, 16 + 1, 16 + MAX_PLAINTEXT_BYTES);
-  const { aad, sigInput } = messageLabels({ roomId, epoch, sender: senderId, seq, iv, ct });
-  if (!(await subtle.verify(ECDSA_SHA256, sender.sigKey, decodeField(sig, 64), sigInput))) {
-    throw new ProtocolError("bad_sig");
-  }
-  // ct's size bounds above already keep the plaintext within 1..MAX_PLAINTEXT_BYTES.
-  return decodeUtf8(await decryptOr("decrypt_failed", roomKey, ivBytes, ctBytes, aad), "decrypt_failed");
-}
-
-/** SHA-256 of a label's bytes. */
-async function sha256(bytes) {
-  return new Uint8Array(await subtle.digest("SHA-256", bytes));
-}
-
 /** Member key fingerprint: first 8 bytes of the hash as "1a2b 3c4d 5e6f 7a8b" (§4). */
 export async function fingerprint(ecdhPub, sigPub) {
-  const digest = await sha256(label("burnchat/v1/fpr", ecdhPub, sigPub));
+  const digest = await sha256(label("burnchat/v2/fpr", ecdhPub, sigPub));
   const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
   return hex.match(/.{4}/g).join(" ");
-}
-
-/** Room safety code over every accepted member's keys: "01234 56789 01234 56789" (§4). */
-export async function safetyCode(roomId, members) {
-  // Member IDs are ASCII, so UTF-16 comparison is byte order.
-  const lines = [...members]
-    .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
-    .map((m) => `${m.memberId},${m.ecdhPub},${m.sigPub}`);
-  const digest = await sha256(encoder.encode(`burnchat/v1/safety|${roomId}|` + lines.join("|")));
-  const view = new DataView(digest.buffer);
-  const groups = [0, 1, 2, 3].map((i) => String(view.getUint32(4 * i) % 100000).padStart(5, "0"));
-  return groups.join(" ");
 }

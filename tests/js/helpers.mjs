@@ -2,7 +2,6 @@
 // vector file and the tests. Never imported by the app.
 import { createECDH, createPrivateKey } from "node:crypto";
 import * as bc from "../../static/js/crypto.js";
-import { RoomSession } from "../../static/js/protocol.js";
 
 const subtle = globalThis.crypto.subtle;
 const P256 = { namedCurve: "P-256" };
@@ -37,9 +36,34 @@ export async function importIdentity({ ecdh, sig }) {
   };
 }
 
-/** Imports fixed raw bytes as a room key shaped like newRoomKey's. */
-export function importRoomKey(raw) {
-  return subtle.importKey("raw", raw, { name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+/** The P-256 group order n (§1). */
+export const P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551n;
+
+/** The other encoding (r, n - s) of a b64u P1363 signature: the high-s twin of a low-s one. */
+export function sTwin(sigText) {
+  const sig = bc.b64uDecode(sigText);
+  const s = BigInt("0x" + hex(sig.subarray(32)));
+  const twin = (P256_ORDER - s).toString(16).padStart(64, "0");
+  sig.set(Buffer.from(twin, "hex"), 32);
+  return bc.b64uEncode(sig);
+}
+
+/** True when a b64u signature's s is at most n/2. */
+export function isLowS(sigText) {
+  return BigInt("0x" + hex(bc.b64uDecode(sigText).subarray(32))) <= P256_ORDER >> 1n;
+}
+
+/** Raw HKDF-SHA256 bytes with UTF-8 salt and info (the app only makes non-extractable keys). */
+export async function hkdfBytes(ikm, salt, info, bytes = 32) {
+  const base = await subtle.importKey("raw", ikm, "HKDF", false, ["deriveBits"]);
+  const enc = new TextEncoder();
+  return new Uint8Array(await subtle.deriveBits({ name: "HKDF", hash: "SHA-256", salt: enc.encode(salt), info: enc.encode(info) }, base, bytes * 8));
+}
+
+/** Raw HMAC-SHA256 bytes. */
+export async function hmacBytes(keyBytes, data) {
+  const key = await subtle.importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  return new Uint8Array(await subtle.sign("HMAC", key, typeof data === "string" ? new TextEncoder().encode(data) : data));
 }
 
 /** Runs fn while crypto.getRandomValues hands out the given byte strings in order. */
@@ -67,96 +91,4 @@ export function countingBytes(start, n) {
 /** Hex of bytes, for readable vector entries. */
 export function hex(bytes) {
   return Buffer.from(bytes).toString("hex");
-}
-
-// ---- fixtures for the crypto and session tests ----
-/** A fresh room: IDs, secret and link keys. */
-export async function newRoomContext() {
-  const roomId = bc.randomId(), secret = bc.randomId();
-  return { roomId, secret, linkKeys: await bc.deriveLinkKeys(secret, roomId) };
-}
-
-/** A member of `room` with identity, announcement and its opened (accepted) form. */
-export async function newMember(room, name) {
-  const memberId = bc.randomId();
-  const identity = await bc.generateIdentity();
-  const announcement = await bc.sealAnnouncement({ linkKeys: room.linkKeys, roomId: room.roomId, memberId, identity, name });
-  const opened = await bc.openAnnouncement({ linkKeys: room.linkKeys, roomId: room.roomId, announcement });
-  return { memberId, identity, announcement, opened };
-}
-
-/** Flips one bit of a b64u value (at byte `index`, default the middle) and re-encodes it. */
-export function flipBit(text, index) {
-  const bytes = bc.b64uDecode(text);
-  bytes[index ?? bytes.length >> 1] ^= 0x01;
-  return bc.b64uEncode(bytes);
-}
-
-/** Drops the join payload's extra fields, leaving the announcement the server relays. */
-export function announcementOf(joinPayload) {
-  const { v, room, ...announcement } = joinPayload;
-  return announcement;
-}
-
-/** Simulated room: sessions joined in order, each seeing the others as the server would relay them. */
-export async function joinSessions(names, { roomId = bc.randomId(), secret = bc.randomId(), now } = {}) {
-  const room = { roomId, secret, sessions: [], announcements: [] };
-  for (const name of names) await joinOne(room, name, { now });
-  return room;
-}
-
-/** Server-side removal: the others drop the member (member_left), then all move to a new epoch (rekey). */
-export function removeOne(room, memberId) {
-  room.sessions = room.sessions.filter((s) => s.memberId !== memberId);
-  room.announcements = room.announcements.filter((a) => a.member_id !== memberId);
-  const epoch = serverEpoch(room.sessions) + 1;
-  for (const s of room.sessions) {
-    s.removeMember(memberId);
-    s.setEpoch(epoch);
-  }
-  return epoch;
-}
-
-/** One more member joins the simulated room as the server runs it: a new epoch at every join (§5 rule 2). */
-export async function joinOne(room, name, { now } = {}) {
-  const session = new RoomSession({ roomId: room.roomId, secret: room.secret, now });
-  const announcement = announcementOf(await session.start(name));
-  const epoch = serverEpoch(room.sessions) + 1;
-  await session.joined({ epoch, members: room.announcements.map((a) => ({ ...a, held: 0 })) });
-  for (const other of room.sessions) {
-    await other.addMember(announcement); // member_joined, then rekey
-    other.setEpoch(epoch);
-  }
-  room.sessions.push(session);
-  room.announcements.push(announcement);
-  return session;
-}
-
-/** The highest epoch any session knows or must reach (what the simulated server is at). */
-export function serverEpoch(sessions) {
-  return Math.max(0, ...sessions.flatMap((s) => [s.epoch, s.floor]));
-}
-
-/** Delivers a key_deliver payload: each blob to the session it is addressed to. */
-export async function deliver(payload, sessions) {
-  for (const blob of payload.blobs) {
-    const recipient = sessions.find((s) => s.memberId === blob.to);
-    await recipient.acceptRoomKey(blob);
-  }
-}
-
-/** Server-side key creation: everyone moves to `epoch` (default: the current one), `creator` makes the key for the others. */
-export async function rekey(creator, sessions, epoch = serverEpoch(sessions)) {
-  for (const s of sessions) s.setEpoch(epoch);
-  const others = sessions.filter((s) => s !== creator).map((s) => s.memberId);
-  await deliver(await creator.answerKeyRequest({ epoch, create: true, for: others }), sessions);
-}
-
-/** Asserts that `promise` rejects with ProtocolError(code). */
-export async function rejectsWith(assert, promise, code) {
-  await assert.rejects(promise, (error) => {
-    assert.equal(error.name, "ProtocolError", `expected ProtocolError(${code}), got ${error}`);
-    assert.equal(error.code, code);
-    return true;
-  });
 }
