@@ -16,7 +16,7 @@ import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 
-from burnchat import create_app, serving, socketio  # noqa: E402
+from burnchat import create_app, gate, serving, socketio  # noqa: E402
 from burnchat.config import Config  # noqa: E402
 
 SHUTDOWN_GRACE_SECONDS = 3.0
@@ -83,6 +83,9 @@ def main():
     install_shutdown(app.extensions["burnchat"])
     # The port only: no address of any kind reaches the output (see the no-trace tests).
     sys.stderr.write(f"Burn Chat listening on port {config.port}\n")
+    if gate.loopback_only(config):
+        sys.stderr.write("Only loopback Host names are served: set BURNCHAT_ALLOWED_HOSTS "
+                         "to the site's name (see README, Deploying)\n")
     if config.async_mode == "eventlet":
         serving.serve_with_eventlet(app, config)
     else:

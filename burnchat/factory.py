@@ -10,7 +10,9 @@ from werkzeug.exceptions import HTTPException
 
 from .config import MAX_FRAME_BYTES, Config
 from .courier import Courier
+from . import transport
 from .frames import StrictPacket
+from .gate import Gate
 from .security import SecurityHeaders
 from .store import MemoryRoomStore
 
@@ -31,6 +33,7 @@ def create_app(config=None, now=time.time, store=None):
         # None means same origin only; never "*" (cross-site WebSocket hijacking).
         cors_allowed_origins=list(config.allowed_origins) or None,
         max_http_buffer_size=MAX_FRAME_BYTES,
+        transports=["websocket"],  # every client; polling is refused (gate.py)
         serializer=StrictPacket,  # malformed frames become refusable events, see frames.py
         logger=False,
         engineio_logger=False,
@@ -39,6 +42,7 @@ def create_app(config=None, now=time.time, store=None):
         # Several processes: emits travel through Redis to every process's sockets.
         message_queue=config.redis_url or None,
     )
+    transport.install(socketio, config)
     store = store if store is not None else _default_store(config)  # an empty store is falsy
     courier = app.extensions["burnchat"] = Courier(config, store, socketio, now)
     if store.shared:
@@ -64,8 +68,9 @@ def _default_store(config):
 
 def _harden(app, config):
     """Security headers on every response; errors answered without logging what was asked."""
-    # Wraps Flask-SocketIO's middleware too, so Engine.IO's own answers carry the headers.
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, config.trusted_proxies)
+    # Wraps Flask-SocketIO's middleware too, so Engine.IO's own answers carry the headers,
+    # and so do the gate's refusals (wrong Host, polling, too many sessions).
+    app.wsgi_app = SecurityHeaders(Gate(app.wsgi_app, config), config.trusted_proxies)
 
     @app.errorhandler(Exception)
     def internal_error(error):

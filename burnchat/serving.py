@@ -53,6 +53,8 @@ def serve_with_eventlet(app, config):
     import eventlet
     import eventlet.wsgi
 
+    from .transport import eventlet_protocol
+
     class QuietProtocol(eventlet.wsgi.HttpProtocol):
         """eventlet's HTTP protocol without BaseHTTPRequestHandler's stderr log."""
 
@@ -61,7 +63,10 @@ def serve_with_eventlet(app, config):
 
     # A backlog of 1024, not 50: a crowd joining at once must not be dropped and retried.
     eventlet.wsgi.server(eventlet.listen((config.host, config.port), backlog=1024), app,
-                         log_output=False, debug=False, protocol=QuietProtocol,
+                         log_output=False, debug=False,
+                         # Header deadline and per-address socket cap: burnchat/transport.py.
+                         protocol=eventlet_protocol(QuietProtocol, config),
+                         socket_timeout=config.read_timeout_seconds,
                          environ={"wsgi.errors": _Discard()},
                          # eventlet.wsgi caps concurrent connections at 1024 unless told otherwise.
                          max_size=config.max_connections + 100)

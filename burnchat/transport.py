@@ -1,0 +1,215 @@
+"""The transport, bounded: what one socket may cost before it has joined anything.
+
+* eventlet's HTTP protocol (`eventlet_protocol`) gets a deadline for the request
+  line and headers (a per-read `socket_timeout` alone lets a client trickle one
+  byte every few seconds forever) and, unless a trusted proxy is the only peer
+  we ever see, a cap on open TCP connections per peer address, checked as each
+  connection is accepted.
+* WebSockets (`bound_websockets`) cap the assembled message, not only the frame:
+  eventlet's RFC6455WebSocket collects continuation frames without a total, so
+  a FIN=0 frame followed by continuation frames forever grew the server without
+  bound. eventlet has no knob for it; the documented patch below gives each
+  WebSocket a message class that counts, and a C-speed unmasking (eventlet
+  XORs byte by byte in Python). Legacy (hixie-76) WebSockets, which buffer up
+  to their end byte without a bound, are refused. simple-websocket (gevent)
+  has the knob: `max_message_size`.
+* Engine.IO sessions that never connect to the Socket.IO namespace (never send
+  `40`) are closed after `connect_timeout_seconds` (`NamespaceDeadline`).
+
+The per-address cap on WebSocket sessions, the Host allow-list and the refusal
+of long-polling live in the WSGI front gate (gate.py).
+"""
+
+import socket
+import time
+
+from .limits import OpenCounter
+from .security import limit_key
+from .serving import log_error_type
+
+TURNED_AWAY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+
+def install(socketio, config):
+    """Bound the app's Engine.IO server (call after `socketio.init_app`)."""
+    bound_websockets(socketio.server.eio)
+    NamespaceDeadline(socketio, config.connect_timeout_seconds).install()
+
+
+# ---- HTTP (eventlet.wsgi) -------------------------------------------------------------------
+
+def eventlet_protocol(base, config):
+    """`base` (an eventlet.wsgi.HttpProtocol) with a header deadline and a per-address socket cap."""
+    import eventlet
+
+    header_timeout = config.header_timeout_seconds
+    # Behind a trusted proxy every connection comes from the proxy: a per-peer cap would be
+    # one cap for all users, so it is left to the proxy (the gate still counts sessions per client).
+    open_sockets = OpenCounter(config.sockets_per_address) if config.trusted_proxies <= 0 else None
+
+    class HardenedProtocol(base):
+        """One client connection: turned away over the address's cap, cut at the header deadline."""
+
+        def __init__(self, conn_state, server):
+            peer = limit_key(conn_state[0][0]) if isinstance(conn_state[0], tuple) else ""
+            if open_sockets is not None and not open_sockets.acquire(peer):
+                _turn_away(conn_state[1])
+                return
+            try:
+                super().__init__(conn_state, server)
+            finally:
+                if open_sockets is not None:
+                    open_sockets.release(peer)
+
+        def handle_one_request(self):
+            """Read one request under the header deadline (raised as socket.timeout: closed quietly)."""
+            self._headers_due = eventlet.Timeout(header_timeout, socket.timeout())
+            try:
+                super().handle_one_request()
+            finally:
+                self._headers_due.cancel()
+
+        def handle_one_response(self):
+            """The request line and headers are in: from here the app's own limits apply."""
+            self._headers_due.cancel()
+            super().handle_one_response()
+
+    return HardenedProtocol
+
+
+def _turn_away(sock):
+    """Answer 503 and close, without reading a byte of the request."""
+    try:
+        sock.setblocking(False)
+        sock.send(TURNED_AWAY)
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
+# ---- WebSocket ----------------------------------------------------------------------------
+
+def bound_websockets(eio):
+    """Make this Engine.IO server's WebSockets refuse a message above `max_http_buffer_size`."""
+    base = eio._async.get("websocket")
+    if eio.async_mode == "eventlet":
+        bounded = _eventlet_websocket(base)
+    elif eio.async_mode == "gevent" and base is not None:
+        bounded = _simple_websocket(base)
+    else:
+        return
+    # A copy: the driver's own table is shared by every Engine.IO server in the process.
+    eio._async = {**eio._async, "websocket": bounded}
+
+
+def unmask(data, mask, length=None, offset=0):
+    """RFC 6455 masking as one big-integer XOR (same result as eventlet's byte loop)."""
+    if length is None:
+        length = len(data)
+    key = bytes(mask[(offset + i) % 4] for i in range(4))
+    stream = (key * (length // 4 + 1))[:length]
+    return (int.from_bytes(data[:length], "big") ^ int.from_bytes(stream, "big")).to_bytes(length, "big")
+
+
+def _eventlet_websocket(base):
+    """engineio's eventlet WebSocketWSGI whose sockets cap the sum of a message's fragments."""
+    from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
+
+    class BoundedMessage(RFC6455WebSocket.Message):
+        """A message being assembled that fails the connection (1009) once it outgrows the cap."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.size = 0
+
+        def push(self, data, final=False):
+            self.size += len(data)
+            if self.size > self.max_frame_length:  # engineio passes max_http_buffer_size
+                self.data.clear()
+                raise FailedConnectionError(1009, "Message too big.")
+            super().push(data, final)
+
+    class BoundedWebSocketWSGI(base):
+        """Hands engineio an RFC6455WebSocket that counts; refuses hixie-76."""
+
+        def __init__(self, handler, server):
+            super().__init__(handler, server)
+            self.support_legacy_versions = False
+
+        def _handle_hybi_request(self, environ):
+            ws = super()._handle_hybi_request(environ)
+            # eventlet 0.41 looks both up on the instance for every frame (_recv_frame).
+            ws.Message = BoundedMessage
+            ws._apply_mask = unmask
+            return ws
+
+    return BoundedWebSocketWSGI
+
+
+def _simple_websocket(base):
+    """engineio's simple-websocket WSGI app with its (off by default) message size cap set."""
+
+    class BoundedSimpleWebSocket(base):
+        """simple_websocket.Server(..., max_message_size=max_http_buffer_size)."""
+
+        def __init__(self, handler, server):
+            super().__init__(handler, server)
+            if hasattr(self, "server_args"):  # not when gevent-websocket is installed instead
+                self.server_args["max_message_size"] = int(server.max_http_buffer_size)
+
+    return BoundedSimpleWebSocket
+
+
+# ---- Engine.IO sessions -------------------------------------------------------------------
+
+class NamespaceDeadline:
+    """Closes Engine.IO sessions that have not connected to the Socket.IO namespace in time.
+
+    Until `40` arrives a session belongs to no member and no per-connection limit
+    counts it; it only answers pings. One sweeper task, started with the first
+    session, checks the pending ones a few times per deadline.
+    """
+
+    def __init__(self, socketio, seconds, now=time.monotonic):
+        self._socketio = socketio
+        self._seconds = seconds
+        self._now = now
+        self._due = {}  # Engine.IO sid -> when it must have connected to the namespace
+        self._sweeping = False
+
+    def install(self):
+        """Wrap the Engine.IO connect handler (python-socketio's) to note each new session."""
+        eio = self._socketio.server.eio
+        on_connect = eio.handlers["connect"]
+
+        def connect(eio_sid, environ):
+            self._due[eio_sid] = self._now() + self._seconds
+            if not self._sweeping:
+                self._sweeping = True
+                self._socketio.start_background_task(self._run)
+            return on_connect(eio_sid, environ)
+
+        eio.on("connect", connect)
+
+    def _run(self):
+        """Sweep forever; an unexpected error is logged by its type and the sweeping goes on."""
+        interval = max(0.05, min(1.0, self._seconds / 4))
+        while True:
+            self._socketio.sleep(interval)
+            try:
+                self.sweep()
+            except Exception as error:  # the sweeper must outlive anything one session does
+                log_error_type(type(error).__name__)
+
+    def sweep(self):
+        """Forget sessions that connected or ended; close those past their deadline."""
+        server = self._socketio.server
+        now = self._now()
+        for eio_sid, due in list(self._due.items()):
+            if eio_sid not in server.eio.sockets or \
+                    server.manager.sid_from_eio_sid(eio_sid, "/") is not None:
+                del self._due[eio_sid]
+            elif now >= due:
+                del self._due[eio_sid]
+                server.eio.disconnect(eio_sid)
