@@ -4,6 +4,9 @@ The package stays light on import so the reference client (`burnchat.client`)
 runs without Flask; the server pieces load on first use.
 """
 
+# The release version, written here only: the release manifest (burnchat/manifest.py) and
+# `verify` name it.
+__version__ = "2.0.0"
 __all__ = ["create_app", "socketio"]
 
 

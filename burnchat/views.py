@@ -2,8 +2,9 @@
 
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request, send_file
 
 from .rooms import RoomError
 from .schemas import CreateRoom, InvalidPayload, parse
@@ -14,6 +15,7 @@ pages = Blueprint("pages", __name__)
 ROOM_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 PRESETS = ((300, "5 min"), (900, "15 min"), (3600, "1 h"), (86400, "24 h"))
 STATUS_BY_CODE = {"rate_limited": 429, "busy": 503}
+RELEASE_MANIFEST = Path(__file__).resolve().parent.parent / "release" / "manifest.json"
 
 
 def _courier():
@@ -87,6 +89,14 @@ def admin_page(room_id):
     if room is None:
         return not_found()
     return render_template("admin.html", room_id=room.room_id)
+
+
+@pages.get("/.well-known/burnchat-manifest.json")
+def release_manifest():
+    """The release manifest shipped with this server; `verify` reads its version, never trusts it."""
+    if not RELEASE_MANIFEST.is_file():
+        return not_found()
+    return send_file(RELEASE_MANIFEST, mimetype="application/json", etag=False, conditional=False)
 
 
 def _address():

@@ -27,7 +27,11 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run one chat; the process exit code."""
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["verify"]:  # `verify URL`: is the server sending the published code?
+        from . import verify
+        return verify.main(argv[1:])
+    args = parse_args(argv)
     for stream in (sys.stdout, sys.stderr):
         # One line per message even in a pipe, and never a crash on an unencodable character.
         stream.reconfigure(line_buffering=True, errors="backslashreplace")
