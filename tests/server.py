@@ -47,14 +47,14 @@ def wait_for(condition, timeout=10.0, interval=0.02, message="condition"):
 class ServerProcess:
     """`python app.py` on a free port with its stdout and stderr captured in memory."""
 
-    def __init__(self, extra_env=None, wrapper=(), wait=True):
+    def __init__(self, extra_env=None, wrapper=(), wait=True, script=ROOT / "app.py"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, **TEST_ENV, "PORT": str(self.port), "HOST": "127.0.0.1",
                "PYTHONUNBUFFERED": "1", **(extra_env or {})}
         self._chunks = []
         self.process = subprocess.Popen(
-            [*wrapper, sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
+            [*wrapper, sys.executable, str(script)], cwd=ROOT, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

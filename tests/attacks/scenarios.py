@@ -1,0 +1,165 @@
+"""A compromised server, one behaviour at a time (test-only; never imported by the app).
+
+Each scenario replaces one method of the real courier's parts with what a
+malicious or compromised server would do instead (issue 10's attack review).
+The clients must notice every one of them on their own.
+"""
+
+from burnchat.admin import AdminDesk
+from burnchat.courier import Courier
+from burnchat.keys import KeyDistribution
+from burnchat.relay import Relay
+from burnchat.rooms import RoomError
+
+
+def _others(room, *exclude_sids):
+    """Members of `room` not on the given sockets, in join order."""
+    return [m for m in room.members.values() if m.sid not in exclude_sids]
+
+
+def phantom_kick():
+    """Ack the kick, tell only the admin, keep the member, and let someone else rekey."""
+    def kick(self, sid, member_id):
+        courier = self.courier
+        room = self.room(sid)
+        if member_id not in room.members:
+            raise RoomError("not_member", "No such member in this room.")
+        self.socketio.emit("member_left", {"member_id": member_id, "reason": "kicked"}, to=sid)
+        with courier.store.edit(room.room_id) as room:
+            courier.keys.new_epoch(room)
+            helper = next(m for m in _others(room, sid) if m.member_id != member_id)
+            room.keys.preferred = helper.member_id  # a member who still sees the "kicked" one
+            courier.keys.plan(room)
+            return {"epoch": room.keys.epoch, "creator": True}  # and lie about who makes it
+    AdminDesk.kick = kick
+
+
+def phantom_kick_silent():
+    """Ack the kick and tell the admin, and then do nothing at all."""
+    def kick(self, sid, member_id):
+        room = self.room(sid)
+        self.socketio.emit("member_left", {"member_id": member_id, "reason": "kicked"}, to=sid)
+        return {"epoch": room.keys.epoch + 1, "creator": True}
+    AdminDesk.kick = kick
+
+
+def ghost(position=3):
+    """The `position`-th joiner is announced to the earliest member only, who then keys it."""
+    joins, ghosts = {}, set()
+    real_join, real_to_room = Courier.join, Courier._to_room
+
+    def join(self, sid, payload):
+        joins[payload.room] = joins.get(payload.room, 0) + 1
+        if joins[payload.room] == position:
+            ghosts.add(payload.member_id)
+            room = self.store.get(payload.room)
+            if room is not None and room.members:
+                room.keys.preferred = next(iter(room.members))
+        return real_join(self, sid, payload)
+
+    def to_room(self, room, event, data, skip_sid=None):
+        if event == "member_joined" and data.get("member_id") in ghosts:
+            first = next(iter(room.members.values()))
+            self.socketio.emit(event, data, to=first.sid)
+            return
+        real_to_room(self, room, event, data, skip_sid)
+
+    Courier.join, Courier._to_room = join, to_room
+
+
+def drop(nth=2):
+    """The `nth` message relayed in a room never reaches the room's newest member."""
+    counts = {}
+
+    def send(self, sid, envelope):
+        room = self.courier.room_or_error(self.courier.member_connection(sid).room_id)
+        counts[room.room_id] = counts.get(room.room_id, 0) + 1
+        victim = list(room.members.values())[-1]
+        skip = (sid, victim.sid) if counts[room.room_id] == nth else (sid,)
+        for member in _others(room, *skip):
+            self.courier.socketio.emit("message", envelope.wire(), to=member.sid)
+    Relay.send = send
+
+
+def equivocate():
+    """A colluding sender sends two versions of one message: the earliest other member gets
+    the first, everybody else the second."""
+    seen = set()
+
+    def send(self, sid, envelope):
+        room = self.courier.room_or_error(self.courier.member_connection(sid).room_id)
+        key = (envelope.sender, envelope.epoch, envelope.seq)
+        others = _others(room, sid)
+        if key in seen:
+            targets = others[1:]
+        else:
+            seen.add(key)
+            targets = others
+        for member in targets:
+            self.courier.socketio.emit("message", envelope.wire(), to=member.sid)
+    Relay.send = send
+
+
+def split():
+    """From the fourth member on, two creators make one epoch each for their half of the
+    room, and nothing crosses between the halves."""
+    second = {}  # room ID -> (epoch, second creator's member ID)
+    real_plan = KeyDistribution.plan
+
+    def halves(room):
+        ids = list(room.members)
+        return set(ids[: len(ids) // 2]), set(ids[len(ids) // 2:])
+
+    def same_half(room, a, b):
+        first, _ = halves(room)
+        return (a in first) == (b in first)
+
+    def plan(self, room, skip_sid=None):
+        real_plan(self, room, skip_sid)
+        request = room.keys.request
+        if request is None or len(room.members) < 4 or request.delivered:
+            return
+        _, other_half = halves(room)
+        creator = sorted(other_half, key=list(room.members).index)[0]
+        second[room.room_id] = (request.epoch, creator)
+        others = [m for m in room.members if m != creator]
+        self.socketio.emit("key_request", {"epoch": request.epoch, "for": others},
+                           to=room.members[creator].sid)
+
+    def deliver(self, sid, payload):
+        connection = self.courier.member_connection(sid)
+        room = self.courier.store.get(connection.room_id)
+        sender = connection.member_id
+        if second.get(room.room_id) == (payload.epoch, sender):
+            room.members[sender].held_epoch = payload.epoch
+        else:
+            request = room.keys.request
+            if request is None or request.server != sender:
+                raise RoomError("stale_epoch", "No key request for you at that epoch.")
+            request.delivered = True
+            room.members[sender].held_epoch = payload.epoch
+        shared = {"epoch": payload.epoch, "from": sender, "roster": payload.roster,
+                  "line_macs": payload.line_macs, "commit_sig": payload.commit_sig}
+        for blob in payload.blobs:
+            target = room.members.get(blob.recipient)
+            if target is not None and same_half(room, sender, blob.recipient):
+                self.socketio.emit("room_key", {**shared, "to": blob.recipient,
+                                                "wrapped": blob.wrapped, "sig": blob.sig},
+                                   to=target.sid)
+
+    def send(self, sid, envelope):
+        room = self.courier.room_or_error(self.courier.member_connection(sid).room_id)
+        for member in _others(room, sid):
+            if len(room.members) < 4 or same_half(room, envelope.sender, member.member_id):
+                self.courier.socketio.emit("message", envelope.wire(), to=member.sid)
+
+    KeyDistribution.plan, KeyDistribution.deliver, Relay.send = plan, deliver, send
+
+
+SCENARIOS = {"phantom_kick": phantom_kick, "phantom_kick_silent": phantom_kick_silent,
+             "ghost": ghost, "drop": drop, "equivocate": equivocate, "split": split}
+
+
+def install(name):
+    """Turn the real server into the compromised one of scenario `name`."""
+    SCENARIOS[name]()
