@@ -33,9 +33,18 @@ def hash_pin(pin, salt=None):
     return salt, digest
 
 
-def pin_matches(pin, salt, digest):
-    """Compare a typed PIN against the stored hash in constant time."""
-    _, candidate = hash_pin(pin, salt)
+def pin_digest(pin, salt):
+    """The hash of a typed PIN under a room's salt (slow on purpose: run it off the event loop)."""
+    return hash_pin(pin, salt)[1]
+
+
+def pin_matches(pin, salt, digest, candidate=None):
+    """Compare a typed PIN against the stored hash in constant time.
+
+    `candidate` is `pin_digest(pin, salt)` when the caller already computed it elsewhere.
+    """
+    if candidate is None:
+        candidate = pin_digest(pin, salt)
     return hmac.compare_digest(candidate, digest)
 
 
