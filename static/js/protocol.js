@@ -1,20 +1,22 @@
 // One room's protocol state (docs/PROTOCOL.md §4-§6, API in §10): who is an
-// accepted member, which room key is held, which messages may be shown.
-// No DOM, no network: the UI feeds it server events and sends what it returns.
+// accepted member, which epoch is held, which messages may be shown, and the
+// notices a lying relay raises. No DOM, no network: the UI feeds it server
+// events and sends what it returns. Time comes from the injected `now`.
 //
-// Besides the §10 API it exposes `member(memberId)` (one member as members()
-// shows it, or null) so the UI can label a sender or a `member_left` event.
-//
-// The epoch floor (§5 client rules) is what keeps a lying server from keeping
-// members on a key that a removed member, or a newcomer, should not have.
+// The epoch floor (§5.5) keeps a lying server from keeping members on a key that
+// a removed member, or a newcomer, should not have; the roster commitment (epoch.js)
+// keeps it from giving members different views of who is in the room.
 import {
-  PROTOCOL_VERSION, ProtocolError, b64uDecode, randomId, utf8Length, validateName, nameForComparison,
-  deriveLinkKeys, deriveJoinKey, generateIdentity, sealAnnouncement, openAnnouncement, newRoomKey,
-  wrapRoomKey, openRoomKey, sealMessage, openMessage, fingerprint, safetyCode, MAX_PLAINTEXT_BYTES,
+  PROTOCOL_VERSION, MAX_TEXT_BYTES, ProtocolError, b64uDecode, randomId, utf8Length, validateName,
+  nameForComparison, deriveLinkKeys, deriveJoinKey, generateIdentity, sealAnnouncement, openAnnouncement, fingerprint,
 } from "./crypto.js";
+import { createEpoch, openEpoch } from "./epoch.js";
+import { sealMessage, openMessage, ZERO_HASH } from "./ratchet.js";
+import { Transcript, notice } from "./transcript.js";
 
-/** How many messages may wait for their epoch's key, and for how long (§5). */
-export const MAX_HELD_MESSAGES = 64, HOLD_BACK_MS = 10000;
+/** Hold-back bounds, key_missing delay, digest pace and grace, confirm wait (§5.5, §6.5). */
+export const MAX_HELD_MESSAGES = 64, HOLD_BACK_MS = 10000, KEY_MISSING_MS = 3000,
+  DIGEST_INTERVAL_MS = 5000, DIGEST_GRACE_MS = 3000, CONFIRM_MS = 5000;
 
 /** Throws bad_encoding unless `text` is a 16-byte b64u identifier. */
 function requireId(text) {
@@ -33,10 +35,15 @@ export class RoomSession {
   #members = new Map();     // memberId -> opened announcement (+ isSelf), in join order
   #removed = new Set();     // member IDs that left or were removed: never accepted again
   #listed = false;          // true once the join ack's member list is in: later arrivals raise the floor
-  #highestSeq = new Map();  // memberId -> highest accepted seq (kept after removal)
-  #key = null;              // {epoch, roomKey, members: Set of IDs it was made for or known when accepted}
+  #key = null;              // the held epoch: EpochKeys + {heldAt, heard, confirmed, delivery}
   #held = [];               // [{envelope, until}]: messages under an epoch whose key is on its way
-  #epoch = 0; #floor = 0; #ownSeq = 0; #rejected = 0; #flagged = 0;
+  #transcript = null;
+  #prev = ZERO_HASH;        // hash of our last envelope (any epoch): the next one's prev
+  #passedOver = new Map();  // memberId -> times rekey named it passed over
+  #wait = { target: 0, since: 0 }; #reportedMissing = new Set(); #noticedUnconfirmed = 0;
+  #textSinceDigest = false; #lastDigestAt = -Infinity;
+  #queue = Promise.resolve();
+  #epoch = 0; #floor = 0; #rejected = 0; #flagged = 0;
   memberId = null;
 
   /** Checks the link's room ID and secret; nothing is derived until start(). `now` is the clock (ms). */
@@ -46,9 +53,9 @@ export class RoomSession {
     this.#now = now;
   }
 
-  /** The highest epoch known: join reply, `rekey`, or a room key held. */
+  /** The highest epoch known: join reply, `rekey`, or a key held. */
   get epoch() { return this.#epoch; }
-  /** The lowest epoch whose key may be used (§5 client rules). */
+  /** The lowest epoch whose key may be used (§5.5). */
   get floor() { return this.#floor; }
   /** True while this member holds a key of an epoch at or above the floor (else "Securing..."). */
   get ready() { return this.#key !== null && this.#key.epoch >= this.#floor; }
@@ -59,6 +66,13 @@ export class RoomSession {
   /** Messages held back until their epoch's key arrives. */
   get heldCount() { return this.#held.length; }
 
+  /** Runs state-changing async work one call at a time, so chains, prev and the transcript stay in order. */
+  #serial(fn) {
+    const run = this.#queue.then(fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
   /** Makes the identity, link keys, join key and member ID; returns the `join` payload. */
   async start(name) {
     const displayName = validateName(name);
@@ -67,6 +81,7 @@ export class RoomSession {
     this.#secret = null; // the derived keys are all we need; don't keep S around
     this.#identity = await generateIdentity();
     this.memberId = randomId();
+    this.#transcript = new Transcript(this.memberId);
     const { ecdhPub, sigPub } = this.#identity;
     const announcement = await sealAnnouncement({
       linkKeys: this.#linkKeys, roomId: this.#roomId, memberId: this.memberId, identity: this.#identity, name: displayName,
@@ -76,16 +91,24 @@ export class RoomSession {
   }
 
   /** Takes the join ack: current epoch and the earlier members in join order; we come last. */
-  async joined(ack) {
-    this.setEpoch(ack.epoch);
-    for (const announcement of ack.members ?? []) await this.addMember(announcement);
-    this.#members.set(this.memberId, { ...this.#self, isSelf: true });
-    this.#listed = true;
-    return this.members();
+  joined(ack) {
+    return this.#serial(async () => {
+      if (ack?.v !== undefined && ack.v !== PROTOCOL_VERSION) throw new ProtocolError("bad_version");
+      this.setEpoch(ack.epoch);
+      for (const announcement of ack.members ?? []) await this.#addMember(announcement);
+      this.#members.set(this.memberId, { ...this.#self, isSelf: true });
+      this.#listed = true;
+      this.#noteWait();
+      return this.members();
+    });
   }
 
   /** Accepts a member's announcement (MAC, name) or flags it; returns the member or null. */
-  async addMember(announcement) {
+  addMember(announcement) {
+    return this.#serial(() => this.#addMember(announcement));
+  }
+
+  async #addMember(announcement) {
     try {
       this.#refuseKnownId(announcement?.member_id);
       const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
@@ -106,7 +129,7 @@ export class RoomSession {
     }
   }
 
-  /** Forgets a member who left or was kicked; its ID is never accepted again, its seq history stays. */
+  /** Forgets a member who left or was kicked; its ID is never accepted again. */
   removeMember(memberId) {
     if (memberId === this.memberId || typeof memberId !== "string") return false;
     this.#removed.add(memberId);
@@ -118,6 +141,7 @@ export class RoomSession {
   /** A membership change: only a key newer than every epoch known may be used from now on. */
   #raiseFloor() {
     this.#floor = Math.max(this.#floor, this.#epoch) + 1;
+    this.#noteWait();
   }
 
   /** Moves to a newer epoch (join ack, `rekey`); never goes back. */
@@ -125,85 +149,158 @@ export class RoomSession {
     requireEpoch(epoch, 0);
     this.#epoch = Math.max(this.#epoch, epoch);
     this.#floor = Math.max(this.#floor, epoch);
+    this.#noteWait();
     return this.#epoch;
   }
 
-  /** Keeps `roomKey` as the key of `epoch` (dropping the older one) with the members it may be served to. */
-  #holdKey(epoch, roomKey, memberIds) {
-    if (!this.#identity) throw new ProtocolError("not_ready"); // wiped (or never started) meanwhile
-    this.#key = { epoch, roomKey, members: new Set([...memberIds, this.memberId]) };
-    this.#epoch = Math.max(this.#epoch, epoch);
+  /** `rekey`: moves to its epoch and counts who was passed over; from the second time, returns that member. */
+  onRekey({ epoch, passed_over: passedOver = null } = {}) {
+    this.setEpoch(epoch);
+    if (typeof passedOver !== "string") return { passedOverTwice: null };
+    const count = (this.#passedOver.get(passedOver) ?? 0) + 1;
+    this.#passedOver.set(passedOver, count);
+    return { passedOverTwice: count >= 2 ? this.member(passedOver) : null };
   }
 
-  /** Accepted members (not us) among `ids`, in join order. */
-  #acceptedAmong(ids) {
-    const wanted = new Set(Array.isArray(ids) ? ids : []);
-    return [...this.#members.values()].filter((m) => !m.isSelf && wanted.has(m.memberId));
+  /** Starts the key_missing clock when the epoch we wait for changes. */
+  #noteWait() {
+    const target = Math.max(this.#epoch, this.#floor);
+    if (target !== this.#wait.target) this.#wait = { target, since: this.#now() };
   }
 
-  /**
-   * Answers `key_request`. A create makes (and holds) a key newer than any held and at
-   * or above the floor; a serve wraps the held key only for members it was made for.
-   */
-  async answerKeyRequest({ epoch, create, for: recipients }) {
-    if (!this.#identity) throw new ProtocolError("not_ready");
-    requireEpoch(epoch, 1);
-    let roomKey;
-    if (create) {
-      this.#requireNewEpoch(epoch);
-      roomKey = await newRoomKey();
-      this.#requireNewEpoch(epoch); // again: the floor or the held key may have moved while we awaited
-      this.#holdKey(epoch, roomKey, this.#acceptedAmong(recipients).map((m) => m.memberId));
-    } else {
-      if (this.#key?.epoch !== epoch) throw new ProtocolError("not_ready");
-      if (epoch < this.#floor) throw new ProtocolError("bad_epoch");
-      roomKey = this.#key.roomKey;
-    }
-    const allowed = this.#key.members;
-    const targets = this.#acceptedAmong(recipients).filter((m) => allowed.has(m.memberId));
-    const blobs = await Promise.all(targets.map((to) => wrapRoomKey({
-      roomId: this.#roomId, epoch, roomKey, identity: this.#identity, fromId: this.memberId, to,
-    })));
-    return { epoch, blobs };
+  /** The epoch to report as `key_missing` once KEY_MISSING_MS passed without a usable key, else null (once per epoch). */
+  keyMissing() {
+    this.#noteWait();
+    const { target, since } = this.#wait;
+    if (this.ready || !this.#listed || target < 1 || this.#reportedMissing.has(target)) return null;
+    if (this.#now() - since < KEY_MISSING_MS) return null;
+    this.#reportedMissing.add(target);
+    return target;
   }
 
-  /** A created key must be of an epoch at or above the floor and newer than the one held. */
+  /** Our accepted members (us included) as epoch.js takes a roster. */
+  #roster() {
+    return [...this.#members.values()];
+  }
+
+  /** A key made or accepted must be of an epoch at or above the floor and newer than the one held. */
   #requireNewEpoch(epoch) {
+    if (!this.#identity) throw new ProtocolError("not_ready"); // wiped (or never started) meanwhile
     if (epoch < this.#floor || epoch <= (this.#key?.epoch ?? 0)) throw new ProtocolError("bad_epoch");
   }
 
-  /** Accepts a `room_key` blob from an accepted member; returns the epoch now held (emit key_held). */
-  async acceptRoomKey(blob) {
-    if (!this.#identity) throw new ProtocolError("not_ready");
-    const sender = this.#members.get(blob?.from);
-    if (!sender || sender.isSelf) throw new ProtocolError("not_member");
-    const { epoch, roomKey } = await openRoomKey({
-      roomId: this.#roomId, blob, identity: this.#identity, myId: this.memberId, sender,
-    });
-    if (epoch < this.#floor || epoch < (this.#key?.epoch ?? 0)) throw new ProtocolError("bad_epoch");
-    // Keep the first key of an epoch: one epoch never has two keys (§5).
-    if (this.#key?.epoch !== epoch) this.#holdKey(epoch, roomKey, this.#members.keys());
-    return epoch;
+  /** Keeps `keys` as the held epoch, dropping every older epoch's chains (§5.3). */
+  #holdKey(keys, delivery = null) {
+    for (const chain of this.#key?.chains.values() ?? []) chain.drop();
+    this.#key = { ...keys, heldAt: this.#now(), heard: new Set(), confirmed: false, delivery };
+    this.#epoch = Math.max(this.#epoch, keys.epoch);
+    this.#transcript.holding(keys.epoch);
   }
 
-  /** Encrypts and signs a message under the held key; not_ready while securing. */
-  async seal(text) {
-    if (!this.ready) throw new ProtocolError("not_ready");
-    const size = utf8Length(text);
-    if (size === 0) throw new ProtocolError("empty");
-    if (size > MAX_PLAINTEXT_BYTES) throw new ProtocolError("too_long");
-    const { epoch, roomKey } = this.#key;
-    this.#ownSeq += 1; // taken before awaiting so concurrent seals never share a seq
-    return sealMessage({
-      roomId: this.#roomId, epoch, roomKey, identity: this.#identity, sender: this.memberId, seq: this.#ownSeq, text,
+  /** Answers `key_request`: makes (and holds) epoch `epoch` for everyone we accept; -> the key_deliver payload. */
+  answerKeyRequest({ epoch } = {}) {
+    return this.#serial(async () => {
+      if (!this.#identity) throw new ProtocolError("not_ready");
+      requireEpoch(epoch, 1);
+      // Asked again for the epoch we made (our delivery was refused or lost): the same key, never a second one.
+      if (this.#key?.epoch === epoch && this.#key.delivery && epoch >= this.#floor) return this.#key.delivery;
+      this.#requireNewEpoch(epoch);
+      const { delivery, keys } = await createEpoch({
+        roomId: this.#roomId, epoch, identity: this.#identity, creatorId: this.memberId, roster: this.#roster(),
+      });
+      this.#requireNewEpoch(epoch); // again: a join or leave while we awaited made this roster stale
+      this.#holdKey(keys, delivery);
+      return delivery;
+    });
+  }
+
+  /** Accepts a `room_key` (§5.3); returns the epoch now held (emit key_held). Throws roster_mismatch with .detail. */
+  acceptRoomKey(event) {
+    return this.#serial(async () => {
+      if (!this.#identity) throw new ProtocolError("not_ready");
+      if (event?.to !== this.memberId) throw new ProtocolError("wrong_recipient");
+      const creator = this.#members.get(event?.from);
+      if (!creator || creator.isSelf) throw new ProtocolError("not_member");
+      requireEpoch(event.epoch, 1);
+      this.#requireNewEpoch(event.epoch); // stale: a later change made it obsolete
+      const keys = await openEpoch({
+        roomId: this.#roomId, roomKeyEvent: event, identity: this.#identity, myId: this.memberId, roster: this.#roster(),
+      });
+      this.#requireNewEpoch(keys.epoch);
+      this.#holdKey(keys);
+      return keys.epoch;
+    });
+  }
+
+  /** IDs of the held key's roster, or null (the admin shows "Removed" once it excludes the kicked member). */
+  keyRosterIds() {
+    return this.#key ? [...this.#key.rosterIds] : null;
+  }
+
+  /** The safety code of the held key: {epoch, digits, qr}, or null. */
+  safetyCode() {
+    return this.#key ? { epoch: this.#key.epoch, digits: this.#key.safetyCode, qr: this.#key.safetyQr } : null;
+  }
+
+  /** Seals `body` as our next envelope of the held epoch and records it. */
+  async #sealBody(body) {
+    const { epoch, chains } = this.#key;
+    const { envelope, hash } = await sealMessage({
+      roomId: this.#roomId, epoch, chain: chains.get(this.memberId), identity: this.#identity, sender: this.memberId, prev: this.#prev, body,
+    });
+    if (!this.#identity) throw new ProtocolError("not_ready"); // wiped while we awaited
+    this.#prev = hash;
+    this.#transcript.sent({ epoch, seq: envelope.seq, hash });
+    return envelope;
+  }
+
+  /** Our `confirm` for the held epoch (§5.5), to send right after holding it; null once sent or while securing. */
+  makeConfirm() {
+    return this.#serial(async () => {
+      if (!this.ready || this.#key.confirmed) return null;
+      this.#key.confirmed = true;
+      return this.#sealBody({ t: "confirm" });
+    });
+  }
+
+  /** Encrypts and signs a text; not_ready while securing or before makeConfirm() for the held epoch. */
+  seal(text, { me = false } = {}) {
+    return this.#serial(async () => {
+      if (!this.ready || !this.#key.confirmed) throw new ProtocolError("not_ready");
+      const size = typeof text === "string" ? utf8Length(text) : 0;
+      if (size === 0) throw new ProtocolError("empty");
+      if (size > MAX_TEXT_BYTES) throw new ProtocolError("too_long");
+      const envelope = await this.#sealBody({ t: "text", text, after: this.#transcript.lastShown, me: Boolean(me) });
+      this.#transcript.shown([this.memberId, envelope.epoch, envelope.seq]);
+      this.#textSinceDigest = true;
+      return envelope;
+    });
+  }
+
+  /** Our digest (§6.5) when one is due (a text shown or sent since the last, DIGEST_INTERVAL_MS passed), else null. */
+  makeDigest() {
+    return this.#serial(async () => {
+      const now = this.#now();
+      if (!this.ready || !this.#key.confirmed || !this.#textSinceDigest || now - this.#lastDigestAt < DIGEST_INTERVAL_MS) return null;
+      const heads = this.#transcript.heads();
+      const envelope = await this.#sealBody({ t: "digest", heads });
+      this.#lastDigestAt = now;
+      this.#textSinceDigest = false;
+      return envelope;
     });
   }
 
   /**
-   * Runs every §6 check and returns {memberId, name, text}; or null when the message
-   * waits for its epoch's key (releaseHeld opens it later). Counts and rethrows rejections.
+   * Runs every §6.4 check: a text -> {memberId, name, text, me, epoch, seq, late, outOfOrder,
+   * afterReplies, notices}; a digest -> {digest: true, notices}; a confirm -> {confirm: true, notices};
+   * an unknown type -> {ignored: true, notices}; null while it waits for its epoch's key.
+   * Counts and rethrows rejections.
    */
-  async open(envelope) {
+  open(envelope) {
+    return this.#serial(() => this.#open(envelope));
+  }
+
+  async #open(envelope) {
     try {
       if (this.#shouldHold(envelope)) return this.#holdBack(envelope);
       return await this.#openNow(envelope);
@@ -214,24 +311,26 @@ export class RoomSession {
   }
 
   /** Opens the held messages whose key is here (in arrival order); rejects and counts the stale and expired. */
-  async releaseHeld() {
-    const now = this.#now();
-    const waiting = this.#held;
-    this.#held = [];
-    const shown = [];
-    for (const { envelope, until } of waiting) {
-      if (now >= until) this.#rejected += 1; // its key never came in time
-      else if (this.#shouldHold(envelope)) this.#held.push({ envelope, until });
-      else await this.open(envelope).then((message) => message && shown.push(message), () => {});
-    }
-    return shown;
+  releaseHeld() {
+    return this.#serial(async () => {
+      const now = this.#now();
+      const waiting = this.#held;
+      this.#held = [];
+      const shown = [];
+      for (const { envelope, until } of waiting) {
+        if (now >= until) this.#rejected += 1; // its key never came in time
+        else if (this.#shouldHold(envelope)) this.#held.push({ envelope, until });
+        else await this.#open(envelope).then((result) => result && shown.push(result), () => {});
+      }
+      return shown;
+    });
   }
 
   /** True for a message from a member under an epoch above the key held and not below the floor. */
   #shouldHold(envelope) {
     const sender = this.#members.get(envelope?.sender);
     const epoch = envelope?.epoch;
-    return Boolean(sender && !sender.isSelf) && Number.isSafeInteger(epoch)
+    return envelope?.v === PROTOCOL_VERSION && Boolean(sender && !sender.isSelf) && Number.isSafeInteger(epoch)
       && epoch > (this.#key?.epoch ?? 0) && epoch >= this.#floor;
   }
 
@@ -242,24 +341,61 @@ export class RoomSession {
     return null;
   }
 
-  /** The §6 checks with the key held; returns the message. */
-  async #openNow(envelope) {
-    const sender = this.#checkEnvelope(envelope);
-    const text = await openMessage({ roomId: this.#roomId, envelope, roomKey: this.#key.roomKey, sender });
-    this.#checkEnvelope(envelope); // again: a copy may have been accepted, or we moved on, while we awaited
-    this.#highestSeq.set(sender.memberId, envelope.seq);
-    return { memberId: sender.memberId, name: this.member(sender.memberId).name, text };
-  }
-
-  /** §6 checks 1, 2 and 4 (the cheap ones); returns the sender. */
+  /** §6.4 checks 1 and 2 (the cheap ones); returns the sender and its chain. */
   #checkEnvelope(envelope) {
-    const sender = this.#members.get(envelope?.sender);
+    if (envelope?.v !== PROTOCOL_VERSION) throw new ProtocolError("bad_version");
+    const sender = this.#members.get(envelope.sender);
     if (!sender || sender.isSelf) throw new ProtocolError("not_member");
     // Below the floor is stale for good (a removal or a join happened since); no key yet is "not ready".
-    if (envelope.epoch < this.#floor || (this.#key && envelope.epoch !== this.#key.epoch)) throw new ProtocolError("bad_epoch");
+    if (!(envelope.epoch >= this.#floor) || (this.#key && envelope.epoch !== this.#key.epoch)) throw new ProtocolError("bad_epoch");
     if (!this.#key) throw new ProtocolError("not_ready");
-    if (!(envelope.seq > (this.#highestSeq.get(sender.memberId) ?? 0))) throw new ProtocolError("replay");
-    return sender;
+    const chain = this.#key.chains.get(sender.memberId);
+    if (!chain) throw new ProtocolError("not_member"); // not in the roster the key was made for
+    return { sender, chain };
+  }
+
+  /** The §6.4 checks with the key held, then the chain, display-order and digest bookkeeping. */
+  async #openNow(envelope) {
+    const { sender, chain } = this.#checkEnvelope(envelope);
+    const late = Number.isSafeInteger(envelope.seq) && envelope.seq < chain.next;
+    const { body, hash } = await openMessage({ roomId: this.#roomId, envelope, chain, sender });
+    if (!this.#members.has(sender.memberId)) throw new ProtocolError("not_member"); // removed while we awaited
+    const { epoch, seq, prev } = envelope;
+    const memberId = sender.memberId;
+    this.#key.heard.add(memberId);
+    const notices = this.#transcript.received({ memberId, epoch, seq, prev, hash, late });
+    if (body.t === "digest") {
+      notices.push(...this.#transcript.compare(memberId, body.heads, this.#now(), DIGEST_GRACE_MS));
+      return { digest: true, notices };
+    }
+    if (body.t === "confirm") return { confirm: true, notices };
+    if (body.t !== "text") return { ignored: true, notices };
+    const outOfOrder = this.#transcript.outOfOrder(body.after);
+    const afterReplies = this.#transcript.shown([memberId, epoch, seq], { late });
+    if (afterReplies) notices.push(notice("reorder", memberId));
+    this.#textSinceDigest = true;
+    return {
+      memberId, name: this.member(memberId).name, text: body.text, me: body.me, epoch, seq,
+      late, outOfOrder, afterReplies, notices,
+    };
+  }
+
+  /** Notices whose wait ran out: digest heads never filled (gaps), and once per epoch the members not heard from. */
+  pendingNotices() {
+    if (!this.#transcript) return [];
+    const notices = this.#transcript.due(this.#now());
+    const silent = this.unconfirmed();
+    if (silent.length > 0 && this.#noticedUnconfirmed !== this.#key.epoch) {
+      this.#noticedUnconfirmed = this.#key.epoch;
+      notices.push({ ...notice("unconfirmed", null), memberIds: silent });
+    }
+    return notices;
+  }
+
+  /** Member IDs of the held roster not heard from under its key within CONFIRM_MS of holding it (§5.5). */
+  unconfirmed() {
+    if (!this.#key || this.#now() - this.#key.heldAt < CONFIRM_MS) return [];
+    return this.#key.rosterIds.filter((id) => id !== this.memberId && this.#members.has(id) && !this.#key.heard.has(id));
   }
 
   /** Accepted members in join order; look-alike duplicate names shown as "name (2)", "name (3)", ... */
@@ -279,19 +415,18 @@ export class RoomSession {
     return this.members().find((m) => m.memberId === memberId) ?? null;
   }
 
-  /** The safety code over every accepted member, ourselves included. */
-  async safetyCode() {
-    return safetyCode(this.#roomId, [...this.#members.values()]);
-  }
-
-  /** Drops every key, member, held message and counter so nothing of the room stays reachable. */
+  /** Drops every key, chain, member, held message and counter so nothing of the room stays reachable. */
   wipe() {
+    for (const chain of this.#key?.chains.values() ?? []) chain.drop();
     this.#secret = this.#linkKeys = this.#joinKey = this.#identity = this.#self = this.#key = this.memberId = null;
+    this.#transcript = null;
     this.#members = new Map();
     this.#removed = new Set();
-    this.#highestSeq = new Map();
+    this.#passedOver = new Map();
+    this.#reportedMissing = new Set();
     this.#held = [];
     this.#listed = false;
-    this.#epoch = this.#floor = this.#ownSeq = this.#rejected = this.#flagged = 0;
+    this.#prev = ZERO_HASH;
+    this.#epoch = this.#floor = this.#rejected = this.#flagged = 0;
   }
 }
