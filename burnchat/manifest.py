@@ -118,8 +118,10 @@ def dumps(manifest):
 
 def main(argv=None):
     """Print the manifest of this tree, or write it to release/manifest.json with --write."""
-    parser = argparse.ArgumentParser(prog="python -m burnchat.manifest", description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help=f"write {MANIFEST_FILE} instead of printing")
+    parser = argparse.ArgumentParser(prog="python -m burnchat.manifest",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--write", action="store_true",
+                        help=f"write {MANIFEST_FILE} instead of printing")
     args = parser.parse_args(argv)
     text = dumps(build_manifest(ROOT))
     if args.write:
