@@ -5,6 +5,8 @@ a counter), so an extension, a clock hiccup or a late wake-up can never make
 a room burn late or twice.
 """
 
+from .supervise import retrying
+
 COARSE_TICK_SECONDS = 10.0
 FINE_TICK_SECONDS = 1.0
 FINAL_MINUTE_SECONDS = 60.0
@@ -23,19 +25,33 @@ def next_wait(remaining):
 
 
 def run_countdown(courier, room_id, waker):
-    """Background task for one room: tick, sleep, burn at zero; ends when the room is gone."""
+    """Background task for one room: tick, sleep, burn at zero; ends when the room is gone.
+
+    A store error (Redis restarting, say) is retried, never fatal: a countdown
+    that died would leave a room that never burns.
+    """
+    def nap(seconds):
+        waker.clear()
+        waker.wait(seconds)
+
     try:
         while True:
-            room = courier.store.get(room_id)
-            if room is None or not courier.owns(room):
+            wait = retrying(nap, _step, courier, room_id)
+            if wait is None:
                 return
-            remaining = room.expires_at - courier.now()
-            if remaining <= 0:
-                courier.burn(room_id, "expired")
-                return
-            courier.tick(room)
-            del room  # hold no reference while asleep
-            waker.clear()
-            waker.wait(next_wait(remaining))
+            nap(wait)
     finally:
         courier.countdown_ended(room_id, waker)
+
+
+def _step(courier, room_id):
+    """One tick (or the burn); the seconds to sleep next, or None when the countdown is over."""
+    room = courier.store.get(room_id)
+    if room is None or not courier.owns(room):
+        return None
+    remaining = room.expires_at - courier.now()
+    if remaining <= 0:
+        courier.burn(room_id, "expired")
+        return None
+    courier.tick(room)
+    return next_wait(remaining)

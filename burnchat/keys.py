@@ -7,6 +7,7 @@ blob to its one recipient.
 
 from .keyplan import plan_key_request
 from .rooms import RoomError
+from .supervise import retrying
 
 
 class KeyDistribution:
@@ -36,7 +37,8 @@ class KeyDistribution:
         creator = room.members[request.server]
         self.socketio.emit("key_request", {"epoch": request.epoch, "for": list(request.recipients)},
                            to=creator.sid)
-        self.socketio.start_background_task(self._watchdog, room.room_id, request)
+        self.socketio.start_background_task(
+            retrying, self.socketio.sleep, self._watchdog, room.room_id, request)
 
     def held(self, sid, epoch):
         """A member reports the epoch it now holds."""
