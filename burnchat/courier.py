@@ -13,11 +13,13 @@ from . import pins
 from .admin import AdminDesk, watch_room
 from .config import PROTOCOL_VERSION
 from .countdown import run_countdown
+from .heartbeat import Heartbeat
 from .keys import KeyDistribution
 from .limits import AddressLimiter, LiveRooms
 from .offload import Offloader
 from .relay import Relay
 from .rooms import Member, Room, RoomError, new_room_id
+from .supervise import retrying
 
 
 @dataclass
@@ -95,12 +97,13 @@ class Courier:
         return room.owner is None or room.owner == self.process_id
 
     def run_leases(self):
-        """Shared stores only: keep this process's lease alive and adopt rooms of dead processes."""
-        while True:
-            for room_id in self.store.renew_and_claim(self.process_id):
-                if room_id not in self._wakers:
-                    self.start_countdown(room_id)
-            self.socketio.sleep(self.store.lease_renew_seconds)
+        """Shared stores only: this process's heartbeat, dead processes, lost rooms (heartbeat.py)."""
+        Heartbeat(self).run()
+
+    def adopt(self, room_id):
+        """Run the countdown of a room whose owner died, unless it already runs here."""
+        if room_id not in self._wakers:
+            self.start_countdown(room_id)
 
     def room_or_error(self, room_id):
         """The live room, or the one error for unknown and burned alike."""
@@ -145,6 +148,25 @@ class Courier:
             self.socketio.server.disconnect(sid, namespace="/")
         room.wipe()
 
+    def lose_room(self, room_id):
+        """Redis lost the room: tell this process's sockets in it, then close them.
+
+        Every process does this for its own sockets, so nothing goes through the queue.
+        """
+        self.live_rooms.release(room_id)
+        waker = self._wakers.pop(room_id, None)
+        if waker is not None:
+            waker.set()
+        sids = [sid for sid, c in self.connections.items() if room_id in (c.room_id, c.admin_of)]
+        self.socketio.emit("destroyed", {"reason": "lost"}, to=[room_id, watch_room(room_id)],
+                           ignore_queue=True)
+        self.socketio.sleep(0)  # let the goodbye go out before the disconnects
+        for sid in sids:
+            connection = self.connections.get(sid)
+            if connection is not None:
+                connection.room_id = connection.member_id = connection.admin_of = None
+            self.socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
     def burn_all(self, reason):
         """Burn every room (process shutdown)."""
         for room_id in self.store.room_ids():
@@ -167,6 +189,14 @@ class Courier:
         self.join_limiter.forget(sid)
         if connection is None:
             return
+        try:
+            self._forget(sid, connection)
+        except Exception:  # the store is failing: retry in the background, or the member is a ghost
+            self.socketio.start_background_task(
+                retrying, self.socketio.sleep, self._forget, sid, connection)
+
+    def _forget(self, sid, connection):
+        """Take a closed socket's member and admin rights out of their rooms."""
         if connection.member_id:
             self.remove(connection.room_id, connection.member_id, "disconnected")
         if connection.admin_of:
@@ -212,10 +242,28 @@ class Courier:
 
         `creator`, when given, is the member asked to make that epoch (a kicking admin).
         """
+        self.remove_many(room_id, [member_id], reason, creator)
+
+    def remove_process(self, room_id, process_id):
+        """A dead process's members leave a room together, with one rekey for those left.
+
+        Their sockets are closed too, through the queue, in case that process lives on.
+        """
+        room = self.store.get(room_id)
+        gone = [m for m in room.members.values() if m.process == process_id] if room else []
+        if gone:
+            self.remove_many(room_id, [m.member_id for m in gone], "disconnected")
+        for member in gone:
+            self.socketio.server.disconnect(member.sid, namespace="/")
+
+    def remove_many(self, room_id, member_ids, reason, creator=None):
+        """Take members out of a room and move the others to one new key epoch."""
         with self.store.edit(room_id) as room:
-            if room is None or room.remove_member(member_id) is None:
+            gone = [m for m in member_ids if room is not None and room.remove_member(m) is not None]
+            if not gone:
                 return
-            self._to_room(room, "member_left", {"member_id": member_id, "reason": reason})
+            for member_id in gone:
+                self._to_room(room, "member_left", {"member_id": member_id, "reason": reason})
             if room.members:
                 self.keys.new_epoch(room)
                 room.keys.preferred = creator

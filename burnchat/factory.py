@@ -46,6 +46,7 @@ def create_app(config=None, now=time.time, store=None):
     store = store if store is not None else _default_store(config)  # an empty store is falsy
     courier = app.extensions["burnchat"] = Courier(config, store, socketio, now)
     if store.shared:
+        store.process_id = courier.process_id  # stamps our members (see RedisRoomStore)
         socketio.start_background_task(courier.run_leases)
     from . import events  # noqa: F401  (registers the Socket.IO handlers)
     if config.test_hooks:
@@ -63,7 +64,8 @@ def _default_store(config):
     if not config.redis_url:
         return MemoryRoomStore()
     from .redis_store import RedisRoomStore  # Redis is only needed, and imported, when asked for
-    return RedisRoomStore(config.redis_url, socketio.sleep, config.redis_allow_persistence)
+    return RedisRoomStore(config.redis_url, socketio.sleep, config.redis_allow_persistence,
+                          config.heartbeat_seconds, config.heartbeat_ttl_seconds)
 
 
 def _harden(app, config):

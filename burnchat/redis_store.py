@@ -10,7 +10,12 @@ Keys (ROOM = the room ID):
   burnchat:lock:ROOM   short exclusive lock held while one process edits the room
   burnchat:rooms       sorted set ROOM -> expires_at, to list live rooms
   burnchat:owners      hash ROOM -> process ID running the room's countdown
-  burnchat:proc:PID    a process's lease; gone 1.2 s after the process stops renewing it
+  burnchat:proc:PID    a process's heartbeat (lease); gone `heartbeat_ttl` after it stops renewing
+  burnchat:procs       hash PID -> 1 for every process named by a room (owner or member's socket)
+  burnchat:procrooms:PID  set of the rooms where PID holds members' sockets
+
+A survivor that finds a process's heartbeat gone adopts its countdowns and
+removes its members (see burnchat/heartbeat.py).
 """
 
 import json
@@ -25,10 +30,10 @@ from .store import RoomStore
 
 GRACE_SECONDS = 30
 LOCK_MS = 5000
-LEASE_MS = 1200  # an orphaned countdown is adopted within ~1.6 s: burns stay on time
 PREFIX = "burnchat:"
 INDEX = PREFIX + "rooms"
 OWNERS = PREFIX + "owners"
+PROCS = PREFIX + "procs"
 
 # Take the room, its index entries and its lock away in one step: exactly one caller burns it.
 _POP = """
@@ -36,16 +41,32 @@ local value = redis.call('GET', KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HDEL', KEYS[4], ARGV[1])
+if value then
+  for _, member in ipairs(cjson.decode(value)['members']) do
+    if type(member['process']) == 'string' then
+      redis.call('SREM', ARGV[2] .. member['process'], ARGV[1])
+    end
+  end
+end
 return value
 """
 # Store a room and its index entries, each expiring after the room; an edit never
-# brings back a room that burned meanwhile (ARGV[6] = "1").
+# brings back a room that burned meanwhile (ARGV[6] = "1"). KEYS[5..] are the
+# room sets of the processes holding its members (ARGV[7..]).
 _WRITE = """
 if ARGV[6] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
-if ARGV[5] ~= '' then redis.call('HSET', KEYS[3], ARGV[3], ARGV[5]) end
-for _, key in ipairs({KEYS[2], KEYS[3]}) do
+if ARGV[5] ~= '' then
+  redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
+  redis.call('HSET', KEYS[4], ARGV[5], '1')
+end
+for i = 5, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[3])
+  redis.call('HSET', KEYS[4], ARGV[i + 2], '1')
+end
+for i = 2, #KEYS do
+  local key = KEYS[i]
   if redis.call('EXISTS', key) == 1 then
     redis.call('PEXPIREAT', key, ARGV[2], 'NX')
     redis.call('PEXPIREAT', key, ARGV[2], 'GT')
@@ -75,8 +96,13 @@ def lock_key(room_id):
 
 
 def lease_key(process_id):
-    """The key of a process's lease."""
+    """The key of a process's lease (its heartbeat)."""
     return f"{PREFIX}proc:{process_id}"
+
+
+def process_rooms_key(process_id):
+    """The set of rooms where a process holds members' sockets."""
+    return f"{PREFIX}procrooms:{process_id}"
 
 
 def check_no_persistence(client):
@@ -95,13 +121,18 @@ class RedisRoomStore(RoomStore):
     """The RoomStore interface over one Redis shared by every app process."""
 
     shared = True
-    lease_renew_seconds = 0.4
 
-    def __init__(self, url, sleep, allow_persistence=False):
+    def __init__(self, url, sleep, allow_persistence=False, heartbeat_seconds=0.2,
+                 heartbeat_ttl_seconds=0.8):
         self.redis = redis.Redis.from_url(url, decode_responses=True)
         if not allow_persistence:
             check_no_persistence(self.redis)
         self._sleep = sleep
+        self.heartbeat_seconds = heartbeat_seconds
+        self._heartbeat_ttl_ms = int(heartbeat_ttl_seconds * 1000)
+        # Set by the app: a member is only ever added by the process holding its
+        # socket, so a member first written without a process is one of ours.
+        self.process_id = None
         self._pop = self.redis.register_script(_POP)
         self._write_script = self.redis.register_script(_WRITE)
         self._unlock = self.redis.register_script(_UNLOCK)
@@ -127,7 +158,8 @@ class RedisRoomStore(RoomStore):
             self._unlock(keys=[lock_key(room_id)], args=[token])
 
     def pop(self, room_id):
-        data = self._pop(keys=[room_key(room_id), lock_key(room_id), INDEX, OWNERS], args=[room_id])
+        data = self._pop(keys=[room_key(room_id), lock_key(room_id), INDEX, OWNERS],
+                         args=[room_id, process_rooms_key("")])
         return None if data is None else Room.from_dict(json.loads(data))
 
     def room_ids(self):
@@ -137,20 +169,47 @@ class RedisRoomStore(RoomStore):
     def __len__(self):
         return self.redis.zcard(INDEX)
 
-    def renew_and_claim(self, process_id):
-        """Renew this process's lease; take over rooms whose countdown owner has died."""
-        self.redis.set(lease_key(process_id), "1", px=LEASE_MS)
+    def heartbeat(self, process_id):
+        """Renew this process's heartbeat; False when it had lapsed meanwhile.
+
+        A lapse means Redis lost its data or stalled, or this process did: then
+        nobody else's missing heartbeat proves anything yet.
+        """
+        return self.redis.set(lease_key(process_id), "1", px=self._heartbeat_ttl_ms,
+                              get=True) is not None
+
+    def dead_processes(self, process_id):
+        """Processes some room still names whose heartbeat is gone."""
+        others = [p for p in self.redis.hkeys(PROCS) if p != process_id]
+        pipe = self.redis.pipeline(transaction=False)
+        for other in others:
+            pipe.exists(lease_key(other))
+        return [p for p, alive in zip(others, pipe.execute() if others else []) if not alive]
+
+    def claim_rooms_of(self, dead, process_id):
+        """Take over the countdowns of rooms whose owner is in `dead`; returns their IDs."""
         owners = self.redis.hgetall(OWNERS)
-        alive = {}
-        claimed = []
-        for room_id, owner in owners.items():
-            if owner == process_id:
-                continue
-            if owner not in alive:
-                alive[owner] = bool(self.redis.exists(lease_key(owner)))
-            if not alive[owner] and self._claim(room_id, owner, process_id):
-                claimed.append(room_id)
-        return claimed
+        return [room_id for room_id, owner in owners.items()
+                if owner in dead and self._claim(room_id, owner, process_id)]
+
+    def rooms_with_members_of(self, process_id):
+        """IDs of rooms where a process held members' sockets (some may have burned since)."""
+        return list(self.redis.smembers(process_rooms_key(process_id)))
+
+    def forget_process(self, process_id):
+        """A dead process has been handled: drop its entries."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hdel(PROCS, process_id)
+        pipe.delete(process_rooms_key(process_id))
+        pipe.execute()
+
+    def missing_rooms(self, room_ids):
+        """Those of `room_ids` that Redis no longer holds."""
+        room_ids = list(room_ids)
+        pipe = self.redis.pipeline(transaction=False)
+        for room_id in room_ids:
+            pipe.exists(room_key(room_id))
+        return {r for r, exists in zip(room_ids, pipe.execute() if room_ids else []) if not exists}
 
     def _claim(self, room_id, dead_owner, process_id):
         """Make this process a room's countdown owner if the dead one still holds it."""
@@ -163,9 +222,14 @@ class RedisRoomStore(RoomStore):
     def _write(self, room, only_if_exists):
         """Store a room; every key it touches expires shortly after the room does."""
         expire_ms = int((room.expires_at + GRACE_SECONDS) * 1000)
-        self._write_script(keys=[room_key(room.room_id), INDEX, OWNERS], args=[
-            json.dumps(room.to_dict()), expire_ms, room.room_id, room.expires_at,
-            room.owner or "", "1" if only_if_exists else "0"])
+        for member in room.members.values():
+            member.process = member.process or self.process_id
+        processes = sorted({m.process for m in room.members.values() if m.process})
+        self._write_script(
+            keys=[room_key(room.room_id), INDEX, OWNERS, PROCS,
+                  *(process_rooms_key(p) for p in processes)],
+            args=[json.dumps(room.to_dict()), expire_ms, room.room_id, room.expires_at,
+                  room.owner or "", "1" if only_if_exists else "0", *processes])
 
     def _lock(self, room_id):
         """Take a room's edit lock, waiting (cooperatively) while another process holds it."""

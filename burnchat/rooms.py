@@ -38,6 +38,7 @@ class Member:
     sid: str
     announcement: dict
     held_epoch: int = 0
+    process: str | None = None  # the app process holding its socket (shared stores only)
 
     def public(self):
         """The member as other members see it: the opaque announcement plus its epoch."""

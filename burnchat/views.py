@@ -24,8 +24,10 @@ def _courier():
 
 
 def _live_room(room_id):
-    """The room for a page, or None for a malformed, unknown or burned ID alike."""
-    return _courier().store.get(room_id) if ROOM_ID.match(room_id) else None
+    """The room for a page, or None for a malformed, unknown, expired or burned ID alike."""
+    room = _courier().store.get(room_id) if ROOM_ID.match(room_id) else None
+    # Past its expiry a room is gone for pages even if its burn is still on the way.
+    return room if room is not None and room.expires_at > _courier().now() else None
 
 
 def not_found():

@@ -173,7 +173,7 @@ function wireSocket(sock) {
     countdown.update(data.expires_at, data.now);
     controls.update({ expiresAt: data.expires_at });
   });
-  sock.on("destroyed", () => end());
+  sock.on("destroyed", (data) => end(data?.reason === "lost" ? "lost" : "burned"));
   sock.on("disconnect", () => {
     if (!ended && pin) part(page, "connection-banner").hidden = false;
   });
@@ -207,6 +207,7 @@ async function end(reason = "burned") {
   await playBurn();
   page.hidden = true;
   if (reason === "gone") part(main, "burned-text").textContent = "This room doesn't exist or has burned.";
+  if (reason === "lost") part(main, "burned-text").textContent = "The server lost this room.";
   const screen = part(main, "burned");
   screen.hidden = false;
   document.title = "Session burned - Burn Chat";

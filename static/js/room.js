@@ -81,6 +81,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     main.classList.remove("page--chat");
     const screen = part(root, kind === "kicked" ? "removed" : kind === "burned" ? "burned" : "failed");
     if (kind === "burned" && detail === "gone") part(root, "burned-text").textContent = "This room doesn't exist or has burned.";
+    if (kind === "burned" && detail === "lost") part(root, "burned-text").textContent = "The server lost this room.";
     if (kind === "failed") part(root, "failed-text").textContent = detail || "This chat ended.";
     screen.hidden = false;
     document.title = kind === "kicked" ? "Removed - Burn Chat" : "Session burned - Burn Chat";

@@ -18,6 +18,8 @@ def room_keys(redis_server, room_id):
             left.append(f"{key}[{room_id}]")
         if kind == "hash" and redis_server.client.hexists(key, room_id):
             left.append(f"{key}[{room_id}]")
+        if kind == "set" and redis_server.client.sismember(key, room_id):
+            left.append(f"{key}[{room_id}]")
     return left
 
 
