@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as bc from "../../static/js/crypto.js";
-import { createEpoch, openEpoch, rosterLine } from "../../static/js/epoch.js";
+import { createEpoch, rosterLine } from "../../static/js/epoch.js";
 import { sealMessage, ZERO_HASH, MAX_SKIP, MAX_SKIPPED_KEYS, BODY_SIZES } from "../../static/js/ratchet.js";
 import { fixedP256, importIdentity, withFixedRandom, countingBytes, hex, sTwin, hkdfBytes, hmacBytes, P256_ORDER } from "../js/helpers.mjs";
 
