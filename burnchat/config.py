@@ -22,6 +22,7 @@ EXTEND_CHOICES = (300, 1800)
 PIN_MAX_FAILURES = 3
 PIN_WINDOW_SECONDS = 600
 KEY_REQUEST_TIMEOUT_SECONDS = 2.0
+MAX_RESUME_SECONDS = 300  # the longest a dropped member's seat may be kept
 
 
 def b64u_length(byte_count):
@@ -100,6 +101,11 @@ class Config:
     # Per socket, per minute: every join starts a key epoch, so a join/leave loop must not rekey a room
     # hundreds of times.
     joins_per_minute: int = 6
+    # A member whose socket drops keeps its seat this long (presence.py); bounded so
+    # nobody can hold a seat for ever.
+    resume_seconds: float = 60.0
+    resume_max_envelopes: int = 200
+    resume_max_bytes: int = 1024 * 1024
     # Transport deadlines, in seconds.
     header_timeout_seconds: float = 10.0    # request line + headers, from the first byte we wait for
     read_timeout_seconds: float = 20.0      # any single read or write on an HTTP connection
@@ -125,6 +131,8 @@ class Config:
         if "*" in self.allowed_hosts:
             # A DNS-rebinding page would then reach the app under its own name.
             raise ValueError("BURNCHAT_ALLOWED_HOSTS must list host names, never '*'.")
+        if not 0 <= self.resume_seconds <= MAX_RESUME_SECONDS:
+            raise ValueError(f"BURNCHAT_RESUME_SECONDS must be from 0 to {MAX_RESUME_SECONDS}.")
 
     @classmethod
     def from_env(cls):
@@ -152,6 +160,7 @@ class Config:
             sessions_per_address=_env_int(
                 "BURNCHAT_SESSIONS_PER_ADDRESS", cls.sessions_per_address),
             joins_per_minute=_env_int("BURNCHAT_JOINS_PER_MINUTE", cls.joins_per_minute),
+            resume_seconds=_env_float("BURNCHAT_RESUME_SECONDS", cls.resume_seconds),
             header_timeout_seconds=_env_float(
                 "BURNCHAT_HEADER_TIMEOUT_SECONDS", cls.header_timeout_seconds),
             read_timeout_seconds=_env_float(

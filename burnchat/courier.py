@@ -17,6 +17,7 @@ from .heartbeat import Heartbeat
 from .keys import KeyDistribution
 from .limits import AddressLimiter, LiveRooms
 from .offload import Offloader
+from .presence import Presence
 from .relay import Relay
 from .rooms import Member, Room, RoomError, new_room_id
 from .supervise import retrying
@@ -52,6 +53,8 @@ class Courier:
         self.keys = KeyDistribution(self)
         self.relay = Relay(self)
         self.admin = AdminDesk(self)
+        self.presence = Presence(self)
+        self.resume_limiter = AddressLimiter(now, config.connections_per_minute)
 
     # ---- rooms -------------------------------------------------------------------------
 
@@ -114,7 +117,7 @@ class Courier:
 
     def tick(self, room):
         """Tell a room the time (the countdown task calls this)."""
-        self._to_room(room, "countdown", {"expires_at": _ms(room.expires_at), "now": _ms(self.now())})
+        self.to_room(room, "countdown", {"expires_at": _ms(room.expires_at), "now": _ms(self.now())})
 
     def burn(self, room_id, reason, defer=False):
         """Destroy a room: tell everyone, close their connections, forget everything.
@@ -138,7 +141,7 @@ class Courier:
 
     def _destroy(self, room, reason):
         """Send `destroyed`, close every connection of the room, then wipe it."""
-        self._to_room(room, "destroyed", {"reason": reason})
+        self.to_room(room, "destroyed", {"reason": reason})
         self.socketio.sleep(0)  # let the goodbye go out before the disconnects
         sids = [m.sid for m in room.members.values()] + list(room.admin_sids)
         for sid in sids:
@@ -198,7 +201,7 @@ class Courier:
     def _forget(self, sid, connection):
         """Take a closed socket's member and admin rights out of their rooms."""
         if connection.member_id:
-            self.remove(connection.room_id, connection.member_id, "disconnected")
+            self.presence.drop(connection.room_id, connection.member_id, sid)
         if connection.admin_of:
             with self.store.edit(connection.admin_of) as room:
                 if room is not None:
@@ -213,7 +216,8 @@ class Courier:
             raise RoomError("rate_limited", "Too many joins on this connection. Slow down.")
         if payload.v != PROTOCOL_VERSION:
             raise RoomError("bad_version", "This page is out of date. Reload it to continue.")
-        member = Member(payload.member_id, sid, payload.announcement())
+        member = Member(payload.member_id, sid, payload.announcement(),
+                        process=self.process_id, resume_hash=payload.resume_hash)
         with self.store.edit(payload.room) as room:
             self.check_live(room)
             room.check_join_key(payload.join_key)
@@ -222,7 +226,7 @@ class Courier:
             connection.room_id, connection.member_id = room.room_id, member.member_id
             self.relay.open(sid)
             self.socketio.server.enter_room(sid, room.room_id, namespace="/")
-            self._to_room(room, "member_joined", member.public(), skip_sid=sid)
+            self.to_room(room, "member_joined", member.public(), skip_sid=sid)
             self.keys.new_epoch(room)
             self.room_state(room)
             self.keys.plan(room, skip_sid=sid)  # the newcomer learns the epoch from its ack
@@ -251,10 +255,14 @@ class Courier:
         """
         room = self.store.get(room_id)
         gone = [m for m in room.members.values() if m.process == process_id] if room else []
-        if gone:
-            self.remove_many(room_id, [m.member_id for m in gone], "disconnected")
+        leaving = [m.member_id for m in gone if not m.resume_hash]
+        if leaving:
+            self.remove_many(room_id, leaving, "disconnected")
+        # Resumable members keep their seats here: they may come back through this process.
+        self.presence.make_away(room_id, [m.member_id for m in gone if m.resume_hash])
         for member in gone:
-            self.socketio.server.disconnect(member.sid, namespace="/")
+            if member.sid is not None:
+                self.socketio.server.disconnect(member.sid, namespace="/")
 
     def remove_many(self, room_id, member_ids, reason, creator=None):
         """Take members out of a room and move the others to one new key epoch."""
@@ -263,7 +271,7 @@ class Courier:
             if not gone:
                 return
             for member_id in gone:
-                self._to_room(room, "member_left", {"member_id": member_id, "reason": reason})
+                self.to_room(room, "member_left", {"member_id": member_id, "reason": reason})
             if room.members:
                 self.keys.new_epoch(room)
                 room.keys.preferred = creator
@@ -299,12 +307,20 @@ class Courier:
 
     def room_state(self, room):
         """Tell members and admins the room's lock, count and expiry."""
-        self._to_room(room, "room_state", {"locked": room.locked, "count": len(room.members),
+        self.to_room(room, "room_state", {"locked": room.locked, "count": len(room.members),
                                            "expires_at": _ms(room.expires_at), "now": _ms(self.now())})
 
-    def _to_room(self, room, event, data, skip_sid=None):
-        """Emit to the room's members and to admin pages watching it."""
+    def to_room(self, room, event, data, skip_sid=None):
+        """Emit to the room's members and to admin pages watching it; away members keep it."""
         self.socketio.emit(event, data, to=[room.room_id, watch_room(room.room_id)], skip_sid=skip_sid)
+        self.presence.buffer(room, event, data)
+
+    def retire(self, sid):
+        """A member's old socket, replaced by a resumed one: close it without a departure."""
+        connection = self.connections.get(sid)
+        if connection is not None:
+            connection.room_id = connection.member_id = None
+        self.socketio.server.disconnect(sid, namespace="/")
 
 
 def _ms(seconds):

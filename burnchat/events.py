@@ -85,6 +85,15 @@ def join(courier, sid, payload):
     return courier.join(sid, payload)
 
 
+@handler("resume", schemas.Resume)
+def resume(courier, sid, payload):
+    """A client whose socket dropped takes its seat back; the others hear `member_back`.
+
+    The ack carries what the room said meanwhile (`missed`), in order.
+    """
+    return courier.presence.resume(sid, payload)
+
+
 @handler("leave", schemas.Empty)
 def leave(courier, sid, payload):
     """A member leaves; the others hear `member_left` and `rekey`."""

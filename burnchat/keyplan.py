@@ -91,22 +91,25 @@ class Plan:
 def plan_key_request(keys, members, now):
     """Decide the next key request for a room.
 
-    `members` is the room's members in join order, each with `member_id` and
-    `held_epoch`. Mutates `keys` and returns a Plan.
+    `members` is the room's members in join order, each with `member_id`,
+    `held_epoch` and `away`. Away members (their socket dropped, their seat kept)
+    are keyed like the others - their blobs wait for them - but nobody waits on
+    them and none of them is asked to create. Mutates `keys` and returns a Plan.
     """
     plan = Plan()
     by_id = {m.member_id: m for m in members}
+    present = [m for m in members if not m.away]
     request = keys.request
     if request is not None:
         if request.server in by_id and not request.missing \
                 and not _settled(request, by_id, keys.given_up) and now < request.deadline:
             return plan
         plan.passed_over = _close_request(keys, request, by_id)
-    if not members or not _needers(keys, members):
+    if not present or not _needers(keys, present):
         return plan
     if keys.epoch == 0 or keys.create_asked:
         keys.new_epoch(membership_changed=False)  # one epoch, one key: never ask twice
-    creator = _creator(members, keys)
+    creator = _creator(present, keys)
     keys.create_asked = True
     keys.preferred = None
     keys.request = KeyRequest(keys.epoch, creator.member_id,
@@ -140,7 +143,7 @@ def _settled(request, by_id, given_up=()):
     """True once every recipient still present (and not given up) holds the requested epoch."""
     return request.delivered and all(
         by_id[r].held_epoch >= request.epoch
-        for r in request.recipients if r in by_id and r not in given_up)
+        for r in request.recipients if r in by_id and r not in given_up and not by_id[r].away)
 
 
 def _close_request(keys, request, by_id):
@@ -152,8 +155,8 @@ def _close_request(keys, request, by_id):
         return None
     if request.server not in by_id:
         return None  # the creator left: its removal already started a new epoch
-    unkeyed = [r for r in request.recipients
-               if r in by_id and r not in keys.given_up and by_id[r].held_epoch < request.epoch]
+    unkeyed = [r for r in request.recipients if r in by_id and r not in keys.given_up
+               and not by_id[r].away and by_id[r].held_epoch < request.epoch]
     if request.delivered:
         for recipient in unkeyed:
             keys.failed.setdefault(recipient, set()).add(request.server)

@@ -31,9 +31,10 @@ class KeyDistribution:
         request = plan.request
         if request is None:
             return
-        self.socketio.emit("rekey", {"epoch": request.epoch, "creator": request.server,
-                                     "passed_over": plan.passed_over},
-                           to=room.room_id, skip_sid=skip_sid)
+        rekey = {"epoch": request.epoch, "creator": request.server,
+                 "passed_over": plan.passed_over}
+        self.socketio.emit("rekey", rekey, to=room.room_id, skip_sid=skip_sid)
+        self.courier.presence.buffer(room, "rekey", rekey)
         creator = room.members[request.server]
         self.socketio.emit("key_request", {"epoch": request.epoch, "for": list(request.recipients)},
                            to=creator.sid)
@@ -77,10 +78,13 @@ class KeyDistribution:
                       "commit_sig": payload.commit_sig}
             for blob in payload.blobs:
                 target = room.members.get(blob.recipient)
-                if target is not None:
-                    self.socketio.emit("room_key", {**shared, "to": blob.recipient,
-                                                    "wrapped": blob.wrapped, "sig": blob.sig},
-                                       to=target.sid)
+                if target is None:
+                    continue
+                event = {**shared, "to": blob.recipient, "wrapped": blob.wrapped, "sig": blob.sig}
+                if target.away:
+                    self.courier.presence.buffer_for(room, target, "room_key", event)
+                else:
+                    self.socketio.emit("room_key", event, to=target.sid)
             self.plan(room)
 
     def check_requests(self, room_id):

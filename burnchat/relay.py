@@ -36,4 +36,9 @@ class Relay:
             raise RoomError("not_member", "Join the room first.")
         if not self._buckets[sid].take():
             raise RoomError("rate_limited", "Slow down: you are sending too fast.")
-        self.courier.socketio.emit("message", envelope.wire(), to=room.room_id, skip_sid=sid)
+        wire = envelope.wire()
+        self.courier.socketio.emit("message", wire, to=room.room_id, skip_sid=sid)
+        if any(member.away for member in room.members.values()):
+            with self.courier.store.edit(room.room_id) as editing:  # away members keep it
+                if editing is not None:
+                    self.courier.presence.buffer(editing, "message", wire)

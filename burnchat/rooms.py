@@ -39,10 +39,19 @@ class Member:
     announcement: dict
     held_epoch: int = 0
     process: str | None = None  # the app process holding its socket (shared stores only)
+    resume_hash: str | None = None  # b64u SHA-256 of the member's resume secret (presence.py)
+    away_until: float | None = None  # while its socket is gone: the end of its grace window
+    buffer: list = field(default_factory=list)  # [event, data] it missed while away, in order
+    buffer_bytes: int = 0
+
+    @property
+    def away(self):
+        """True while the member's socket is gone but its seat is kept."""
+        return self.away_until is not None
 
     def public(self):
-        """The member as other members see it: the opaque announcement plus its epoch."""
-        return {**self.announcement, "held": self.held_epoch}
+        """The member as other members see it: the opaque announcement, its epoch, whether away."""
+        return {**self.announcement, "held": self.held_epoch, "away": self.away}
 
 
 @dataclass
@@ -131,7 +140,9 @@ class Room:
                             attempts_left=left)
 
     def wipe(self):
-        """Drop every reference the room holds (members, keys, PIN records)."""
+        """Drop every reference the room holds (members and their buffers, keys, PIN records)."""
+        for member in self.members.values():
+            member.buffer.clear()
         self.members.clear()
         self.admin_sids.clear()
         self.pin_failures.clear()

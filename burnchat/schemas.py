@@ -50,11 +50,19 @@ class Join(Schema):
     enc_name: _b64u(c.ENC_NAME_CHARS)
     mac: _b64u(c.MAC_CHARS)
     join_key: _b64u(c.HASH_CHARS) | None = None
+    resume_hash: _b64u(c.HASH_CHARS) | None = None  # SHA-256 of the member's resume secret
 
     def announcement(self):
         """The fields other members receive, exactly as sent."""
         return {"member_id": self.member_id, "ecdh_pub": self.ecdh_pub, "sig_pub": self.sig_pub,
                 "enc_name": self.enc_name, "mac": self.mac}
+
+
+class Resume(Schema):
+    """`resume`: a new socket takes back an away member's seat with its resume secret."""
+    room: Id
+    member_id: Id
+    proof: _b64u(c.ID_CHARS)
 
 
 class KeyHeld(Schema):

@@ -6,6 +6,7 @@ suite cover the crypto end to end.
 """
 
 import base64
+import hashlib
 import secrets
 import threading
 
@@ -87,11 +88,17 @@ class Peer:
             return self.client.call(event, timeout=timeout)
         return self.client.call(event, data, timeout=timeout)
 
-    def join(self, room, member_id=None):
-        """Join `room` with a fresh announcement; returns the ack."""
+    def join(self, room, member_id=None, resumable=False):
+        """Join `room` with a fresh announcement (and a resume secret if `resumable`); the ack."""
         ann = announcement(member_id)
         self.member_id = ann["member_id"]  # key requests may arrive before the ack
-        ack = self.call("join", {"v": 2, "room": room, **ann})
+        extra = {}
+        if resumable:
+            self.resume_secret = b64u(16)
+            raw = base64.urlsafe_b64decode(self.resume_secret + "==")
+            extra["resume_hash"] = base64.urlsafe_b64encode(
+                hashlib.sha256(raw).digest()).rstrip(b"=").decode()
+        ack = self.call("join", {"v": 2, "room": room, **ann, **extra})
         if not ack.get("ok"):
             self.member_id = None
         return ack

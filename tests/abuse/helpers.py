@@ -1,14 +1,15 @@
 """Small builders shared by the abuse tests: valid payloads to start from, rooms with members."""
 
-from tests.wire import Peer, announcement, envelope, key_delivery
+from tests.wire import Peer, announcement, b64u, envelope, key_delivery
 
-PROTOCOL_EVENTS = ("join", "key_held", "key_missing", "key_deliver", "message", "leave", "admin_auth",
+PROTOCOL_EVENTS = ("join", "resume", "key_held", "key_missing", "key_deliver", "message", "leave", "admin_auth",
                    "admin_kick", "admin_lock", "admin_extend", "admin_burn")
 
 # Every code docs/PROTOCOL.md §7.3 lists; an ack with any other code is a bug.
 KNOWN_CODES = {"invalid", "unknown_event", "no_room", "locked", "room_full", "member_id_taken",
                "not_member", "not_admin", "bad_pin", "pin_locked_out", "stale_epoch",
-               "not_sender", "rate_limited", "busy", "already_joined", "max_ttl", "bad_version"}
+               "not_sender", "rate_limited", "busy", "already_joined", "max_ttl", "bad_version",
+               "bad_resume"}
 
 
 def join_payload(room, member_id=None):
@@ -21,6 +22,7 @@ def valid_payloads(room, me, other, epoch=1):
     return {
         "join": join_payload(room),
         "key_held": {"epoch": epoch},
+        "resume": {"room": room, "member_id": other, "proof": b64u(16)},
         "key_missing": {"epoch": epoch},
         "key_deliver": key_delivery(epoch, me, [other]),
         "message": envelope(me, epoch, 1),

@@ -78,6 +78,7 @@ def valid_payload(event, rooms):
             "mac": b64_of(32)}),
         "key_held": st.fixed_dictionaries({"epoch": epochs}),
         "key_missing": st.fixed_dictionaries({"epoch": epochs}),
+        "resume": st.fixed_dictionaries({"room": room_ids, "member_id": ids, "proof": b64_of(16)}),
         "key_deliver": roster.flatmap(lambda ids_: st.fixed_dictionaries({
             "epoch": epochs, "roster": st.just(ids_),
             "line_macs": st.lists(b64_of(16), min_size=len(ids_), max_size=len(ids_)),

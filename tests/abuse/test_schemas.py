@@ -20,7 +20,7 @@ FIELD_KINDS = {
     "enc_name": "b64", "mac": "b64", "epoch": "int", "blobs": "blobs",
     "to": "b64", "wrapped": "b64", "sig": "b64", "sender": "b64", "seq": "int", "iv": "b64",
     "prev": "b64", "ct": "b64_variable", "pin": "text", "locked": "bool", "seconds": "extend",
-    "roster": "b64_list", "line_macs": "b64_list", "commit_sig": "b64",
+    "roster": "b64_list", "line_macs": "b64_list", "commit_sig": "b64", "proof": "b64",
 }
 
 

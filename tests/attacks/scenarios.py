@@ -46,7 +46,7 @@ def phantom_kick_silent():
 def ghost(position=3):
     """The `position`-th joiner is announced to the earliest member only, who then keys it."""
     joins, ghosts = {}, set()
-    real_join, real_to_room = Courier.join, Courier._to_room
+    real_join, real_to_room = Courier.join, Courier.to_room
 
     def join(self, sid, payload):
         joins[payload.room] = joins.get(payload.room, 0) + 1
@@ -64,7 +64,7 @@ def ghost(position=3):
             return
         real_to_room(self, room, event, data, skip_sid)
 
-    Courier.join, Courier._to_room = join, to_room
+    Courier.join, Courier.to_room = join, to_room
 
 
 def drop(nth=2):

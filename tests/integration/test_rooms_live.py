@@ -52,7 +52,7 @@ def test_late_joiner_gets_every_public_key(live_server):
     late = Peer(live_server.url)
     ack = late.join(room["room"])
     assert [m["member_id"] for m in ack["members"]] == [p.member_id for p in peers]
-    assert all(set(m) == {"member_id", "ecdh_pub", "sig_pub", "enc_name", "mac", "held"}
+    assert all(set(m) == {"member_id", "ecdh_pub", "sig_pub", "enc_name", "mac", "held", "away"}
                for m in ack["members"])
     late.wait_keyed()
     joined = peers[0].wait_event("member_joined", lambda d: d["member_id"] == late.member_id)

@@ -10,6 +10,7 @@ from tests.unit.fakes import FakeClock
 class M:
     member_id: str
     held_epoch: int = 0
+    away: bool = False
 
 
 def deliver(keys, creator, *confirming):
@@ -133,3 +134,19 @@ def test_state_round_trips_through_plain_data():
     keys.report_missing("b")
     keys.failed["b"] = {"a"}
     assert KeyState.from_dict(keys.to_dict()) == keys
+
+
+def test_away_members_are_keyed_but_never_waited_on_nor_asked_to_create():
+    keys, clock = KeyState(), FakeClock()
+    away, a, b = M("away", away=True), M("a"), M("b")
+    plan = plan_key_request(keys, [away, a, b], clock())
+    assert plan.request.server == "a" and plan.request.recipients == ("away", "b")
+    deliver(keys, a, b)
+    assert plan_key_request(keys, [away, a, b], clock()).request is None
+    assert keys.request is None and not keys.passed_over  # settled without the away member
+
+
+def test_a_room_of_away_members_asks_nobody():
+    keys, clock = KeyState(epoch=2, create_asked=True), FakeClock()
+    keys.new_epoch()
+    assert plan_key_request(keys, [M("x", 2, away=True)], clock()).request is None
