@@ -1,20 +1,26 @@
 // The admin's buttons (templates/_admin_controls.html): lock/unlock, extend,
 // burn now with an in-page confirm step, and kick. Shared by the creator's
 // in-room panel and the /admin page; both pass a `request(event, payload)`
-// that sends over their socket and resolves with the server's ack.
-import { errorText, formatDuration, part, parts } from "./ui.js";
+// that sends over their socket and resolves with the server's ack. A kick's ack
+// is only the server's word: the room passes `confirmKick`, which checks it.
+import { errorText, formatDuration, part, parts, userText } from "./ui.js";
 
 const CAP_SLACK_MS = 1000; // the server treats "within a second of the cap" as at the cap
 
 export class AdminControls {
-  #root; #request; #onExtended; #statusTimer = 0;
+  #root; #request; #onExtended; #confirmKick; #statusTimer = 0; #kicking = new Set();
   #state = { locked: false, expiresAt: 0, maxExpiresAt: Infinity };
 
-  /** `onExtended(expiresAt, now)` lets the page move its countdown as soon as the ack lands. */
-  constructor(root, { request, onExtended = () => {} }) {
+  /**
+   * `onExtended(expiresAt, now)` lets the page move its countdown as soon as the ack lands;
+   * `confirmKick(person, ack)` resolves true once the page has proof the member is out, false
+   * if not; without it (the /admin page holds no key) the ack is all there is, and it says so.
+   */
+  constructor(root, { request, onExtended = () => {}, confirmKick = null }) {
     this.#root = root;
     this.#request = request;
     this.#onExtended = onExtended;
+    this.#confirmKick = confirmKick;
     part(root, "lock-toggle").addEventListener("click", () => this.#toggleLock());
     for (const button of parts(root, "extend")) {
       button.addEventListener("click", () => this.#extend(button, Number(button.dataset.seconds)));
@@ -42,13 +48,17 @@ export class AdminControls {
     part(this.#root, "extend-note").hidden = !atCap;
   }
 
-  /** A short confirmation or error under the controls. */
+  /**
+   * A short confirmation or error under the controls: a string, or parts (strings and {name}).
+   * Warnings stay until the next message; the rest clears after a while.
+   */
   #say(text, tone = "") {
     const status = part(this.#root, "admin-status");
     clearTimeout(this.#statusTimer);
-    status.textContent = text;
+    const pieces = Array.isArray(text) ? text : [text];
+    status.replaceChildren(...pieces.map((piece) => (typeof piece === "string" ? piece : userText("span", "", piece.name))));
     status.dataset.tone = tone;
-    this.#statusTimer = setTimeout(() => { status.textContent = ""; }, 6000);
+    if (tone !== "warn") this.#statusTimer = setTimeout(() => { status.textContent = ""; }, 6000);
   }
 
   /** Runs one admin request with `button` busy meanwhile; returns the ack and reports failures. */
@@ -107,9 +117,35 @@ export class AdminControls {
     else this.#cancelBurn();
   }
 
-  /** Removes a member; `member_left` then updates the lists. */
+  /** True while a kick of `memberId` from this panel waits for its proof. */
+  kicking(memberId) {
+    return this.#kicking.has(memberId);
+  }
+
+  /** Removes a member: "Removing...", then "Removed" only with proof (confirmKick), else a warning. */
   async kick(person, button) {
+    this.#kicking.add(person.memberId);
+    this.#say(["Removing ", { name: person.name }, "..."]);
     const ack = await this.#run(button, "admin_kick", { member_id: person.memberId });
-    if (ack.ok) this.#say("Removed. The room switched to a new key.", "ok");
+    if (!ack.ok) {
+      this.#kicking.delete(person.memberId);
+      return;
+    }
+    if (!this.#confirmKick) {
+      this.#kicking.delete(person.memberId);
+      this.#say(["The server says ", { name: person.name }, " was removed. Only a member's page can check it: this page holds no room key."], "ok");
+      return;
+    }
+    const removed = await this.#confirmKick(person, ack);
+    if (!this.#kicking.delete(person.memberId)) return; // wiped meanwhile
+    if (removed) this.#say(["Removed ", { name: person.name }, ". The room switched to a new key without them."], "ok");
+    else this.#say("The server didn't confirm the removal - don't trust this room", "warn");
+  }
+
+  /** The room ended: forget pending kicks and the status line. */
+  wipe() {
+    this.#kicking.clear();
+    clearTimeout(this.#statusTimer);
+    part(this.#root, "admin-status").textContent = "";
   }
 }

@@ -1,13 +1,15 @@
 // The admin page (/r/ROOM/admin, optionally #SECRET): PIN first, then the
 // room's members with Kick, lock, extend and burn. Without the secret the page
 // can't read names and shows "Member N" with each key fingerprint instead.
+// link-secret.js comes first: it takes the secret out of the address bar before any other module runs.
+import { takeLinkSecret } from "./link-secret.js";
 import { deriveLinkKeys, fingerprint, openAnnouncement } from "./crypto.js";
 import { AdminControls } from "./admin-controls.js";
 import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
 import { renderPeople } from "./people-view.js";
-import { canEncrypt, errorText, focusQuietly, part, say, secretFromHash } from "./ui.js";
+import { canEncrypt, errorText, focusQuietly, part, say } from "./ui.js";
 
 const DESTROYED_GRACE_MS = 4000;
 
@@ -35,7 +37,7 @@ const controls = new AdminControls(part(page, "admin-controls"), {
 
 /** Link keys from the fragment's secret, when the admin opened the page with it. */
 async function loadLinkKeys() {
-  const secret = secretFromHash(location.hash);
+  const secret = takeLinkSecret();
   if (!secret || !canEncrypt()) return null;
   try {
     return await deriveLinkKeys(secret, roomId);

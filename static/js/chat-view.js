@@ -1,7 +1,7 @@
 // The chat's two widgets: the message log (text only via textContent, sticky
 // scrolling) and the composer (Securing... state, UTF-8 byte budget, Enter to
 // send, nothing lost on a failed send).
-import { MAX_PLAINTEXT_BYTES, utf8Length } from "./crypto.js";
+import { MAX_TEXT_BYTES, utf8Length } from "./crypto.js";
 import { formatClock, make, userText } from "./ui.js";
 
 const STICK_PX = 64;           // "at the bottom" tolerance, so a half-visible last line still counts
@@ -46,11 +46,14 @@ export class MessageLog {
     this.#jump.hidden = true;
   }
 
-  /** Shows one chat message; `own` ones are right-aligned bubbles without a name. */
-  addMessage({ senderId, name, text, own, at = new Date() }) {
+  /**
+   * Shows one chat message; `own` ones are right-aligned bubbles without a name. `me`: a /me
+   * action; `note`: how it arrived when that matters ("arrived late", "shown out of order").
+   */
+  addMessage({ senderId, name, text, own, me = false, note = "", at = new Date() }) {
     const grouped = this.#last.senderId === senderId && at - this.#last.at < GROUP_MS;
     this.#last = { senderId, at };
-    const item = make("div", `msg ${own ? "msg--own" : "msg--other"}${grouped ? " msg--cont" : ""}`);
+    const item = make("div", `msg ${own ? "msg--own" : "msg--other"}${grouped ? " msg--cont" : ""}${me ? " msg--me" : ""}`);
     item.dataset.testid = own ? "message-own" : "message";
     item.style.setProperty("--hue", hueOf(senderId));
     const bubble = make("div", "msg__bubble");
@@ -60,11 +63,15 @@ export class MessageLog {
     const time = make("time", "msg__time", formatClock(at));
     time.dateTime = at.toISOString();
     bubble.append(time);
+    if (note) bubble.append(make("span", "msg__note", note));
     item.append(bubble);
     this.#append(item);
   }
 
-  /** Shows a system line such as "Ana joined"; `parts` are plain strings or {name} for user text. */
+  /**
+   * Shows a system line such as "Ana joined"; `parts` are plain strings or {name} for user text.
+   * `tone`: join, leave, key, quiet (a minor oddity) or warn (someone may be cheating).
+   */
   addSystem(parts, tone = "") {
     const line = make("p", `sys${tone ? ` sys--${tone}` : ""}`);
     line.dataset.testid = "system-line";
@@ -122,7 +129,7 @@ export class Composer {
 
   /** Bytes left of the 4096-byte budget (negative when over). */
   #left() {
-    return MAX_PLAINTEXT_BYTES - utf8Length(this.#text.value);
+    return MAX_TEXT_BYTES - utf8Length(this.#text.value);
   }
 
   /** Updates the byte counter and the over-limit warning. */
@@ -136,7 +143,7 @@ export class Composer {
 
   /** The sentence for a message over the limit. */
   #tooLongText(left) {
-    return `Too long: messages are limited to ${MAX_PLAINTEXT_BYTES} bytes (${-left} over). Shorten it to send.`;
+    return `Too long: messages are limited to ${MAX_TEXT_BYTES} bytes (${-left} over). Shorten it to send.`;
   }
 
   /** Validates and hands the text to onSend; keeps it in the box unless it was sent. */

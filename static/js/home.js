@@ -166,12 +166,13 @@ function forgetHomePanel() {
   home = form = null;
 }
 
-/** Same document, new address: /r/ROOM#SECRET, the room UI, and the PIN handed over in memory. */
+/**
+ * Same document, new address: /r/ROOM without the secret, which goes to the room in memory
+ * with the PIN. replaceState, not pushState: no history entry ever holds the secret (§11).
+ */
 function enterRoom({ room, url, secret, pin, expiresAt, nowMs }) {
-  history.pushState(null, "", `${url}#${secret}`);
+  history.replaceState(null, "", url);
   document.title = "Burning room - Burn Chat";
-  // Back (or forward) from here means leaving the room: load whatever the address now says.
-  window.addEventListener("popstate", () => location.reload());
   mountRoom({ main, roomId: room, secret, pin, expiresAtMs: expiresAt, nowMs, count: 0, locked: false });
 }
 

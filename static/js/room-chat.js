@@ -1,15 +1,19 @@
 // One joined chat: the socket, the RoomSession (all crypto state), and the
 // chat widgets. Server events run one at a time through a queue because their
-// handlers await WebCrypto and must see the session in event order.
-// The page around it (room.js) decides what the prejoin and end screens show.
+// handlers await WebCrypto and must see the session in event order. Keys live in
+// room-keys.js, warnings and the timer in room-integrity.js, the safety code in
+// safety-view.js; the page around it (room.js) decides the prejoin and end screens.
 import { HOLD_BACK_MS, RoomSession } from "./protocol.js";
-import { AdminControls } from "./admin-controls.js";
 import { Composer, MessageLog } from "./chat-view.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
 import { renderPeople } from "./people-view.js";
-import { errorText, part, say } from "./ui.js";
+import { RoomAdmin } from "./room-admin.js";
+import { IntegrityNotices, IntegrityTimer, RejectedCount } from "./room-integrity.js";
+import { RoomKeys } from "./room-keys.js";
+import { SafetyView } from "./safety-view.js";
+import { errorText, part } from "./ui.js";
 
-const NOTICE_MS = 8000;
+const UNCONFIRMED_LABEL = "hasn't confirmed the room key";
 const RETRY_REJOIN_MS = 3000;
 const RETRYABLE = new Set(["timeout", "busy", "rate_limited", "member_id_taken", "offline"]);
 
@@ -17,9 +21,10 @@ export class RoomChat {
   #root; #roomId; #secret; #pin; #name = "";
   #countdown; #onEnd; #onState;
   #socket = null; #session = null; #queue = new EventQueue();
-  #log; #composer; #admin = null; #isAdmin = false;
+  #log; #composer; #admin;
+  #notices; #keys; #safety; #timer; #unconfirmed = [];
   #joinedOnce = false; #rejoining = false; #ended = false;
-  #safety = ""; #noticeTimer = 0; #heldTimer = 0; #earlier = { rejected: 0, flagged: 0 };
+  #heldTimer = 0; #rejected;
 
   /**
    * `root`: the room markup; `pin`: the admin PIN when the creator came from the home page
@@ -36,6 +41,19 @@ export class RoomChat {
     this.#onState = onState;
     this.#log = new MessageLog(part(root, "messages"), part(root, "jump-latest"));
     this.#composer = new Composer(part(root, "composer"), { onSend: (text) => this.#send(text) });
+    this.#notices = new IntegrityNotices(this.#log, (id) => this.#session?.member(id)?.name ?? null);
+    this.#keys = new RoomKeys({ socket: () => this.#socket, notices: this.#notices, onChange: () => this.#keyChanged() });
+    this.#safety = new SafetyView(root);
+    this.#rejected = new RejectedCount(part(root, "rejected"));
+    this.#timer = new IntegrityTimer({
+      schedule: (fn) => this.#queue.push(fn), session: () => (this.#ended ? null : this.#session),
+      send: (event, payload) => this.#request(event, payload), notices: this.#notices, after: () => this.#refreshUnconfirmed(),
+    });
+    this.#admin = new RoomAdmin({
+      root, log: this.#log, keys: this.#keys, session: () => this.#session,
+      send: (event, payload) => this.#request(event, payload),
+      onExtended: (expiresAt, now) => this.#countdown.update(expiresAt, now),
+    });
   }
 
   // ---- joining ---------------------------------------------------------------------------
@@ -77,6 +95,7 @@ export class RoomChat {
   async #joinSession() {
     this.#queue.reset();
     this.#queue.pause(); // events that arrive before the join ack is processed wait for it
+    this.#keys.reset();
     const session = new RoomSession({ roomId: this.#roomId, secret: this.#secret });
     let payload;
     try {
@@ -93,34 +112,26 @@ export class RoomChat {
       return ack.ok ? { ok: false, code: "no_room" } : ack;
     }
     this.#countdown.update(ack.expires_at, ack.now);
-    await session.joined(ack);
+    try {
+      await session.joined(ack);
+    } catch {
+      session.wipe(); // a server speaking another protocol version: never downgrade
+      this.#session = null;
+      this.#queue.reset();
+      return { ok: false, code: "bad_version" };
+    }
     this.#onState({ locked: ack.locked, count: (ack.members?.length ?? 0) + 1 });
-    this.#refreshPeople();
-    this.#refreshRejected();
-    await this.#refreshSafety();
-    this.#composer.setReady(session.ready);
+    this.#keyChanged();
+    this.#rejected.show(this.#session);
     this.#queue.resume();
+    this.#timer.start();
     if (this.#pin) await this.#authAdmin(ack);
     return { ok: true };
   }
 
   /** The creator's PIN (from memory) turns this connection into the room's admin. */
   async #authAdmin(joinAck) {
-    const ack = await request(this.#socket, "admin_auth", { room: this.#roomId, pin: this.#pin });
-    if (!ack.ok) {
-      this.#log.addSystem([`Admin controls unavailable: ${errorText(ack)}`], "warn");
-      return;
-    }
-    if (!this.#admin) {
-      this.#admin = new AdminControls(part(this.#root, "admin-controls"), {
-        request: (event, payload) => this.#request(event, payload),
-        onExtended: (expiresAt, now) => this.#countdown.update(expiresAt, now),
-      });
-    }
-    this.#isAdmin = true;
-    this.#admin.update({ locked: ack.locked ?? joinAck.locked, expiresAt: ack.expires_at, maxExpiresAt: ack.max_expires_at });
-    part(this.#root, "admin-slot").hidden = false;
-    this.#refreshPeople();
+    if (await this.#admin.claim(this.#socket, this.#roomId, this.#pin, joinAck)) this.#refreshPeople();
   }
 
   /** Sends an acknowledged request on the current socket (admin controls use it). */
@@ -168,10 +179,8 @@ export class RoomChat {
   async #onMemberJoined(announcement) {
     const member = await this.#session.addMember(announcement);
     if (member) this.#log.addSystem([{ name: member.name }, " joined"], "join");
-    this.#composer.setReady(this.#session.ready); // a newcomer never gets the key used before it came
-    this.#refreshRejected();
-    this.#refreshPeople();
-    await this.#refreshSafety();
+    this.#keyChanged(); // a newcomer never gets the key used before it came
+    this.#rejected.show(this.#session);
   }
 
   /** Someone left, dropped or was kicked: the old key is done with at once, whether or not the server rekeys. */
@@ -179,62 +188,60 @@ export class RoomChat {
     const member = this.#session.member(memberId);
     const hadKey = this.#session.ready;
     this.#session.removeMember(memberId);
-    if (member) {
+    // Our own kick is said once our key shows it (#confirmKick): the server's word alone proves nothing.
+    const ownKick = reason === "kicked" && this.#admin.kicking(memberId);
+    if (member && ownKick) {
+      this.#log.addSystem(["Removing ", { name: member.name }, "..."], "quiet");
+    } else if (member) {
       const what = reason === "kicked" ? " was removed by the admin" : reason === "disconnected" ? " lost connection" : " left";
       this.#log.addSystem([{ name: member.name }, what], reason === "kicked" ? "warn" : "leave");
     }
     if (hadKey && !this.#session.ready) this.#log.addSystem(["New room key: people who left can't read what follows"], "key");
-    this.#composer.setReady(this.#session.ready);
+    this.#keyChanged();
     await this.#releaseHeld(); // messages held for a key of the old member set are refused now
-    this.#refreshPeople();
-    await this.#refreshSafety();
   }
 
   /** A new epoch: lock the composer until its key arrives. */
-  async #onRekey({ epoch }) {
-    this.#session.setEpoch(epoch);
-    this.#composer.setReady(this.#session.ready);
+  async #onRekey(event) {
+    this.#keys.onRekey(this.#session, event);
     await this.#releaseHeld();
   }
 
-  /** The server asks us to create or share the current key. */
+  /** The server asks us to make this epoch's key (we are its creator). */
   async #onKeyRequest(keyRequest) {
-    try {
-      const delivery = await this.#session.answerKeyRequest(keyRequest);
-      this.#composer.setReady(this.#session.ready);
-      await request(this.#socket, "key_deliver", delivery);
-      await this.#releaseHeld();
-    } catch {
-      // Unanswered requests pass to someone else after 2 s (PROTOCOL.md §5 rule 4).
-    }
+    await this.#keys.onKeyRequest(this.#session, keyRequest);
+    await this.#releaseHeld();
   }
 
-  /** A wrapped room key for us: accept it and tell the server we hold it. */
-  async #onRoomKey(blob) {
-    try {
-      const epoch = await this.#session.acceptRoomKey(blob);
-      this.#composer.setReady(this.#session.ready);
-      await request(this.#socket, "key_held", { epoch });
-    } catch {
-      // A blob that fails any check is dropped; the server asks again if we still lack the key.
-    }
+  /** A wrapped room key for us: accepted (key_held, confirm) or refused with a warning. */
+  async #onRoomKey(event) {
+    await this.#keys.onRoomKey(this.#session, event);
     await this.#releaseHeld();
   }
 
   /** A message: shown only if every §6 check passes, held back while its key is on its way, else counted. */
   async #onMessage(envelope) {
     try {
-      const message = await this.#session.open(envelope);
-      if (message) this.#showMessage(message);
+      const result = await this.#session.open(envelope);
+      if (result) this.#showResult(result);
       else this.#armHeldTimer();
     } catch {
-      this.#refreshRejected();
+      this.#rejected.show(this.#session);
     }
   }
 
-  /** One verified message from someone else. */
-  #showMessage({ memberId, name, text }) {
-    this.#log.addMessage({ senderId: memberId, name, text, own: false });
+  /** What open() gave: notices as system lines, then a text (with its late / out-of-order note). */
+  #showResult(result) {
+    this.#notices.show(result.notices);
+    if (result.text === undefined) {
+      this.#refreshUnconfirmed(); // a confirm or digest: its sender has been heard from
+      return;
+    }
+    const { memberId, name, text, me, late, outOfOrder, afterReplies } = result;
+    if (outOfOrder) this.#notices.outOfOrder(memberId);
+    const note = late ? "arrived late" : afterReplies ? "arrived after the replies to it" : outOfOrder ? "shown out of order" : "";
+    this.#log.addMessage({ senderId: memberId, name, text, me, note, own: false });
+    this.#refreshUnconfirmed();
   }
 
   /** Shows held-back messages whose key is here; counts those stale or waiting too long. */
@@ -243,8 +250,8 @@ export class RoomChat {
     if (!session?.heldCount) return;
     const shown = await session.releaseHeld();
     if (session !== this.#session || this.#ended) return;
-    for (const message of shown) this.#showMessage(message);
-    this.#refreshRejected();
+    for (const result of shown) this.#showResult(result);
+    this.#rejected.show(this.#session);
     if (session.heldCount) this.#armHeldTimer();
   }
 
@@ -257,19 +264,36 @@ export class RoomChat {
     }, HOLD_BACK_MS + 100);
   }
 
+  /** The key, the floor or the members changed: composer, safety code and people list follow. */
+  #keyChanged() {
+    const session = this.#session;
+    if (!session || this.#ended) return;
+    this.#composer.setReady(this.#keys.canSend(session));
+    this.#safety.show(session.safetyCode());
+    this.#refreshUnconfirmed(true);
+  }
+
+  /** Marks roster members not heard from under the new key in the people list (§5.5). */
+  #refreshUnconfirmed(force = false) {
+    const silent = this.#session?.unconfirmed() ?? [];
+    if (!force && silent.join() === this.#unconfirmed.join()) return;
+    this.#unconfirmed = silent;
+    this.#refreshPeople();
+  }
+
   /** Lock, head count and expiry changed. */
   #onRoomState({ locked, count, expires_at: expiresAt, now }) {
     if (this.#ended) return;
     this.#countdown.update(expiresAt, now);
     this.#onState({ locked, count });
-    this.#admin?.update({ locked, expiresAt });
+    this.#admin.update({ locked, expiresAt });
   }
 
   /** The server's periodic time sync. */
   #onCountdown({ expires_at: expiresAt, now }) {
     if (this.#ended) return;
     this.#countdown.update(expiresAt, now);
-    this.#admin?.update({ expiresAt });
+    this.#admin.update({ expiresAt });
   }
 
   // ---- connection loss -------------------------------------------------------------------
@@ -278,9 +302,10 @@ export class RoomChat {
   #onDisconnect(reason) {
     if (this.#ended || !this.#joinedOnce) return;
     this.#queue.reset();
-    this.#keepCounts();
+    this.#rejected.keep(this.#session);
     this.#session?.wipe(); // those keys belong to a member the server has already removed
     this.#session = null;
+    this.#keys.reset();
     part(this.#root, "connection-banner").hidden = false;
     this.#composer.setReady(false, "Reconnecting...");
     // After a server-side disconnect Socket.IO does not retry by itself (nor after our own, when offline).
@@ -312,7 +337,7 @@ export class RoomChat {
   /** Seals and sends one message; resolves {ok} or {ok: false, message} (the composer keeps the text). */
   async #send(text) {
     const session = this.#session;
-    if (!session?.ready || !this.#socket?.connected) return { ok: false, message: "Not connected yet - your text is kept." };
+    if (!this.#keys.canSend(session) || !this.#socket?.connected) return { ok: false, message: "Not connected yet - your text is kept." };
     let envelope;
     try {
       envelope = await session.seal(text);
@@ -329,44 +354,12 @@ export class RoomChat {
 
   /** Re-renders the people list (with Kick buttons for an admin) and its count. */
   #refreshPeople() {
-    const people = this.#session?.members() ?? [];
-    const onKick = this.#isAdmin ? (person, button) => this.#admin.kick(person, button) : null;
+    const silent = new Set(this.#unconfirmed);
+    const people = (this.#session?.members() ?? []).map((person) => (silent.has(person.memberId)
+      ? { ...person, label: UNCONFIRMED_LABEL, labelClass: "tag--warn" } : person));
+    const onKick = this.#admin.active ? (person, button) => this.#admin.kick(person, button) : null;
     renderPeople(part(this.#root, "people"), people, { onKick });
     part(this.#root, "people-count").textContent = String(people.length);
-  }
-
-  /** Recomputes the safety code; flags a change so people know to compare again. */
-  async #refreshSafety() {
-    const session = this.#session;
-    const code = await session.safetyCode();
-    if (session !== this.#session || this.#ended) return;
-    part(this.#root, "safety-code").textContent = code;
-    if (this.#safety && this.#safety !== code) this.#flash(part(this.#root, "safety-changed"));
-    this.#safety = code;
-  }
-
-  /** Shows a notice for a few seconds. */
-  #flash(element) {
-    element.hidden = false;
-    clearTimeout(this.#noticeTimer);
-    this.#noticeTimer = setTimeout(() => { element.hidden = true; }, NOTICE_MS);
-  }
-
-  /** Remembers a finished session's counters so the indicator keeps counting across rejoins. */
-  #keepCounts() {
-    if (!this.#session) return;
-    this.#earlier.rejected += this.#session.rejectedCount;
-    this.#earlier.flagged += this.#session.flaggedCount;
-  }
-
-  /** The "N messages rejected" / "N forged announcements blocked" indicator. */
-  #refreshRejected() {
-    const rejected = this.#earlier.rejected + (this.#session?.rejectedCount ?? 0);
-    const flagged = this.#earlier.flagged + (this.#session?.flaggedCount ?? 0);
-    const texts = [];
-    if (rejected) texts.push(`${rejected} message${rejected === 1 ? "" : "s"} rejected`);
-    if (flagged) texts.push(`${flagged} forged announcement${flagged === 1 ? "" : "s"} blocked`);
-    say(part(this.#root, "rejected"), texts.join(" · "));
   }
 
   // ---- the end ---------------------------------------------------------------------------
@@ -382,14 +375,17 @@ export class RoomChat {
   /** Removes every message and name from the DOM and forgets every key; used on burn, kick and pagehide. */
   wipe() {
     this.#queue.reset();
+    this.#timer.stop();
+    this.#keys.reset();
     clearTimeout(this.#heldTimer);
     this.#heldTimer = 0;
     this.#log.clear();
+    this.#notices.clear();
     this.#composer.wipe();
+    this.#admin.wipe();
     part(this.#root, "people").replaceChildren();
-    part(this.#root, "safety-code").textContent = "";
-    part(this.#root, "safety-changed").hidden = true;
-    part(this.#root, "rejected").hidden = true;
+    this.#safety.wipe();
+    this.#rejected.wipe();
     this.#session?.wipe();
     this.#session = null;
     this.#pin = this.#secret = null;

@@ -2,11 +2,13 @@
 // once joined (room-chat.js), and the screen it ends on (burned, removed).
 // Used by room.html on load, and by home.js through mountRoom() when the
 // creator presses "Enter room" (then with the admin PIN, in memory only).
+// link-secret.js comes first: it takes the secret out of the address bar before any other module runs.
+import { takeLinkSecret } from "./link-secret.js";
 import { b64uDecode, validateName } from "./crypto.js";
 import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { RoomChat } from "./room-chat.js";
-import { canEncrypt, errorText, focusQuietly, part, say, secretFromHash, wireCopyButton } from "./ui.js";
+import { canEncrypt, errorText, focusQuietly, part, say, wireCopyButton } from "./ui.js";
 
 const DESTROYED_GRACE_MS = 4000; // how long we wait for the server's `destroyed` after our own zero
 const NAME_ERROR = "Enter a name of 1 to 32 characters, without control characters.";
@@ -131,13 +133,23 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     }
     if (result.code === "no_room") return end("burned", "gone");
     say(part(root, "join-error"), errorText(result));
+    if (result.code === "bad_version") offerReload();
+  }
+
+  /** An old page meets a newer server (bad_version): only fresh code can join, never a downgrade. */
+  function offerReload() {
+    const reload = part(root, "reload");
+    reload.hidden = false;
+    part(root, "join-button").hidden = true;
+    // Like opening the link again: the fresh page takes the secret out of the address at once.
+    reload.addEventListener("click", () => location.replace(secret ? `/r/${roomId}#${secret}` : `/r/${roomId}`), { once: true });
+    reload.focus();
   }
 
   /** Everything of the room leaves memory when the page goes away. */
   function onPageHide() {
     chat?.wipe();
-    // The address keeps its fragment: a page restored from the back/forward cache reloads from it.
-    secret = pin = null;
+    secret = pin = null; // a page restored from the back/forward cache reloads and needs the link again
   }
 
   wireCopyButton(part(root, "copy-link"), () => (secret ? `${location.origin}/r/${roomId}#${secret}` : ""), part(root, "copy-status"));
@@ -155,6 +167,8 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   if (!isValidSecret(secret)) {
     part(root, "link-error").hidden = false;
     form.hidden = true;
+    // The whole link pasted into this tab again changes only the fragment: load it for real.
+    window.addEventListener("hashchange", () => location.reload(), { once: true });
     return;
   }
   form.addEventListener("submit", onJoin);
@@ -179,14 +193,14 @@ function wirePeopleToggle(root) {
   });
 }
 
-/** room.html: read the server's data-* attributes and the link secret from the fragment. */
+/** room.html: read the server's data-* attributes and the link secret link-secret.js took from the fragment. */
 function bootRoomPage() {
   const main = document.querySelector('main[data-page="room"]');
   if (!main) return;
   mountRoom({
     main,
     roomId: main.dataset.roomId,
-    secret: secretFromHash(location.hash),
+    secret: takeLinkSecret(),
     expiresAtMs: Number(main.dataset.expiresAtMs),
     nowMs: Number(main.dataset.nowMs),
     count: Number(main.dataset.count),

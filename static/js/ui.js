@@ -111,6 +111,7 @@ export function wireCopyButton(button, getText, status, fallbackInput = null) {
 /** Sentences for the server's error codes (PROTOCOL.md §7.3) and for our own local ones. */
 export const ERROR_TEXT = {
   invalid: "The server didn't accept that. Reload the page and try again.",
+  bad_version: "This page is out of date. Reload it to continue.",
   unknown_event: "The server didn't understand that. Reload the page.",
   no_room: "This room doesn't exist or has burned.",
   bad_link: "This link is incomplete or wrong - ask for the full link.",

@@ -13,10 +13,13 @@ from playwright.sync_api import expect
 
 from burnchat.client import crypto
 from tests.browser.frames import parse_frame
+from tests.server import wait_for
 
 PROBE_JS = Path(__file__).with_name("probe.js")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
-SAFETY_CODE = re.compile(r"^\d{5} \d{5} \d{5} \d{5}$")
+SAFETY_CODE = re.compile(r"^\d{5}( \d{5}){7}$")  # 40 digits in 8 groups (PROTOCOL.md §5.4)
+MISMATCH = "The members you see don't match what others see - someone may be in the middle"
+SAFETY_EPOCH = re.compile(r"^Safety code \(key (\d+)\)$")
 PIN_TEXT = re.compile(r"^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$")
 # What a person would call a broken chat screen: sideways scrolling, text out of its box,
 # the Send button off screen, user text turned into markup or not bidi-isolated.
@@ -205,7 +208,16 @@ class Person:
     @property
     def safety(self):
         """The safety code."""
-        return self.page.get_by_label("Safety code")
+        return self.page.get_by_label("Safety code", exact=True)
+
+    def safety_shown(self):
+        """(code, epoch) as the security strip shows them now; epoch None while securing."""
+        label = SAFETY_EPOCH.match(self.page.get_by_test_id("safety-epoch").text_content() or "")
+        return self.safety.text_content(), int(label[1]) if label else None
+
+    def system_line(self, text):
+        """System lines in the chat holding `text`."""
+        return self.log.get_by_test_id("system-line").filter(has_text=text)
 
     @property
     def composer(self):
@@ -297,9 +309,19 @@ class Person:
         self.context.close()
 
 
-def expected_safety_code(room_id, people):
-    """The reference client's safety code over `people`'s announced keys (PROTOCOL.md §4)."""
-    return crypto.safety_code(room_id, [person.announcement() for person in people])
+def shared_safety_code(people, timeout=10):
+    """Waits until every page shows one and the same 40-digit code for the same key; returns (code, epoch).
+
+    The code comes from the epoch secret and the roster (PROTOCOL.md §5.4), so equal codes
+    on every page mean one key and one member list; nobody outside the room can predict it.
+    """
+    def agreed():
+        shown = {person.safety_shown() for person in people}
+        if len(shown) != 1:
+            return None
+        code, epoch = shown.pop()
+        return (code, epoch) if SAFETY_CODE.match(code) and epoch else None
+    return wait_for(agreed, timeout=timeout, interval=0.1, message="one safety code on every page")
 
 
 def open_names(room, person):

@@ -82,7 +82,7 @@ def test_create_share_link_pin_qr_and_copy(people):
 
     # Once in the room the PIN is gone from the page (shown once), yet admin rights work.
     ana.enter_room("Ana")
-    assert ana.page.url == room.link
+    assert ana.page.url == f"{ana.base_url}{room.path}"  # the room's address, never its secret (§11)
     assert room.pin not in ana.dom_text()
     expect(ana.page.get_by_role("button", name="Lock room")).to_be_visible()
 
