@@ -8,6 +8,7 @@ apt_packages=()
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v strace >/dev/null || apt_packages+=(strace)
 command -v redis-server >/dev/null || apt_packages+=(redis-server)
+command -v npm >/dev/null || apt_packages+=(npm)  # Debian's npm brings nodejs
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
@@ -17,6 +18,12 @@ fi
 
 python3 -m pip install --quiet --disable-pip-version-check \
   -r requirements.txt -r requirements-redis.txt -r requirements-client.txt -r requirements-dev.txt
+
+# The vendored Socket.IO protocol suite's pinned dev-dependencies (tests/conformance).
+protocol_suite=tests/conformance/socket.io-protocol/test-suite
+if [ "$protocol_suite/package-lock.json" -nt "$protocol_suite/node_modules/.package-lock.json" ]; then
+  npm ci --prefix "$protocol_suite" --no-audit --no-fund --loglevel=error
+fi
 
 echo "== JavaScript crypto and protocol (node --test)"
 node --test tests/js/
