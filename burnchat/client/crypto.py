@@ -282,7 +282,9 @@ def sign(private_key, data):
 
 def verify(public_key, signature_text, data):
     """Check a b64u r||s signature: low-s, in range, valid; bad_sig on any failure."""
-    raw = b64u_decode(check_str(signature_text, "sig"), SIGNATURE_BYTES)
+    raw = b64u_decode(check_str(signature_text, "sig"))
+    if len(raw) != SIGNATURE_BYTES:
+        raise ProtocolError("bad_sig", "a signature is 64 bytes")
     r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
     if not (0 < r < P256_ORDER and 0 < s <= P256_ORDER // 2):
         raise ProtocolError("bad_sig", "signature is out of range or not low-s")

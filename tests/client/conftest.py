@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.serialization import load_der_private_key
 from burnchat.client import crypto
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTOR_FILE = REPO_ROOT / "tests" / "vectors" / "protocol_v1.json"
+VECTOR_FILE = REPO_ROOT / "tests" / "vectors" / "protocol_v2.json"
 
 
 @pytest.fixture(scope="session")

@@ -129,7 +129,8 @@ def test_signature_checks():
     public = identity.sig.public_key()
     assert code_of(lambda: crypto.verify(other.sig.public_key(), crypto.b64u_encode(sig), b"data")) == "bad_sig"
     assert code_of(lambda: crypto.verify(public, crypto.b64u_encode(sig), b"datA")) == "bad_sig"
-    assert code_of(lambda: crypto.verify(public, crypto.b64u_encode(sig[:63]), b"data")) == "bad_encoding"
+    assert code_of(lambda: crypto.verify(public, crypto.b64u_encode(sig[:63]), b"data")) == "bad_sig"
+    assert code_of(lambda: crypto.verify(public, "not b64u!", b"data")) == "bad_encoding"
     for r, s in ((0, 1), (1, 0), (P256_ORDER, 1), (1, P256_ORDER)):
         raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
         assert code_of(lambda raw=raw: crypto.verify(public, crypto.b64u_encode(raw), b"data")) == "bad_sig"
