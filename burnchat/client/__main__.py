@@ -1,7 +1,8 @@
 """Terminal chat: `python -m burnchat.client 'https://HOST/r/ROOM#SECRET' --name NAME`.
 
 Messages from others go to stdout as `name: text`; status lines go to stderr as
-`* ...`. Lines read from stdin are sent once the room key is held. Exit codes:
+`* ...`. Lines read from stdin are sent once the room key is held (`/me ...` as
+an action). Exit codes:
 0 left or burned, 1 connection or server error, 2 bad link / unknown room / bad
 name, 3 kicked by the admin.
 """

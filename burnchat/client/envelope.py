@@ -86,9 +86,9 @@ def decode_body(padded):
 def _check_text_body(body):
     """Shape of a text body."""
     check_text(body.get("text"))
-    if type(body.get("me", False)) is not bool:
-        raise ProtocolError("bad_body", "me is not a boolean")
-    after = body.get("after")
+    if type(body.get("me")) is not bool or "after" not in body:
+        raise ProtocolError("bad_body", "a text names `after` (or null) and says whether it is `me`")
+    after = body["after"]
     if after is not None:
         if not isinstance(after, list) or len(after) != 3:
             raise ProtocolError("bad_body", "after is not [sender, epoch, seq]")

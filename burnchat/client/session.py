@@ -381,7 +381,7 @@ class RoomSession:
         self._activity = True
         return {
             "member_id": sender.member_id, "name": self.display_name(sender.member_id), "text": body["text"],
-            "me": body.get("me", False), "late": late, "out_of_order": out_of_order, "notices": notices,
+            "me": body["me"], "late": late, "out_of_order": out_of_order, "notices": notices,
         }
 
     # --- the end -------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The terminal chat: one room session driven by server events and stdin lines.
 
 Verified messages go to stdout as `name: text`; everything else goes to stderr
-as `* ...` so stdout stays clean for pipes. All work happens on the main thread,
+as `* ...` so stdout stays clean for pipes: the safety code of each epoch, roster
+mismatches, gaps, forks, equivocation and members passed over. All work happens on the main thread,
 fed by one queue (socket events from the connection, lines from a stdin reader).
 """
 
@@ -11,13 +12,14 @@ import os
 import queue
 import threading
 import time
-import unicodedata
 from collections import deque
 
-from . import crypto
+from . import crypto, envelope
 from .connection import RoomConnection
 from .crypto import ProtocolError
+from .session import KEY_MISSING_SECONDS as KEY_MISSING_WAIT
 from .session import RoomSession
+from .wording import countdown_mark, describe_remaining, mismatch_sentence, notice_sentence, printable
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -26,8 +28,8 @@ EXIT_KICKED = 3
 EXIT_INTERRUPTED = 130
 
 EOF_FLUSH_SECONDS = 15  # how long unsent lines may wait for the key after stdin ends
-FINAL_MINUTE_MARKS = (60, 30, 10, 5, 4, 3, 2, 1)
 LEFT_REASONS = {"left": "left", "disconnected": "disconnected", "kicked": "was removed by the admin"}
+ME_PREFIX = "/me "  # a typed `/me waves` is sent as an action, and shown the same way
 
 
 class Exit(Exception):
@@ -36,17 +38,6 @@ class Exit(Exception):
     def __init__(self, code):
         super().__init__(code)
         self.code = code
-
-
-def printable(text):
-    """Text safe for one terminal line: control and line-separator characters shown escaped."""
-    out = []
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Zl", "Zp"):
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def read_lines(fd, events):
@@ -69,35 +60,18 @@ def read_lines(fd, events):
             return
 
 
-def describe_remaining(seconds):
-    """'2 h 05 min', '14 min' or '42 s' for the countdown lines."""
-    if seconds >= 3600:
-        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds > 60:
-        return f"{math.ceil(seconds / 60)} min"
-    return f"{seconds} s"
-
-
-def countdown_mark(seconds):
-    """Which announcement a remaining time falls under: one per 15 min, per minute, then marks."""
-    if seconds > 3600:
-        return ("quarter", math.ceil(seconds / 900))
-    if seconds > 60:
-        return ("minute", math.ceil(seconds / 60))
-    return ("final", min(mark for mark in FINAL_MINUTE_MARKS if seconds <= mark) if seconds > 0 else 0)
-
-
 class TerminalChat:
     """One run of the terminal client in one room."""
 
-    def __init__(self, link, name, out, err, stdin_fd, connection_factory=RoomConnection):
+    def __init__(self, link, name, out, err, stdin_fd, connection_factory=RoomConnection, now=time.monotonic):
         """Keep the streams and build the session; nothing touches the network yet."""
         self.link = link
         self.out = out
         self.err = err
         self.stdin_fd = stdin_fd
         self.events = queue.Queue()
-        self.session = RoomSession(link.room_id, link.secret)
+        self.now = now
+        self.session = RoomSession(link.room_id, link.secret, now=now)
         self.name = name
         self.connection = connection_factory(link.base_url, self.events)
         self.outbox = deque()  # lines typed before the current key arrived
@@ -119,11 +93,34 @@ class TerminalChat:
         print(f"{printable(name)}: {printable(text)}", file=self.out, flush=True)
 
     def show_safety_code(self):
-        """Print the safety code when it is new or changed."""
+        """Print the held epoch's safety code (and its QR text) when it is new."""
         code = self.session.safety_code()
-        if code != self.shown_code:
+        if code is not None and code != self.shown_code:
             self.shown_code = code
-            self.status(f"Safety code: {code}")
+            self.status(f"Safety code: {code['digits']} (epoch {code['epoch']})")
+            self.status(f"Safety QR text: {code['qr']}")
+
+    def name_of(self, member_id):
+        """A member's display name for a status line (IDs we do not know stay anonymous)."""
+        name = self.session.display_name(member_id)
+        return printable(name) if name is not None else "someone you don't see"
+
+    def show_notice(self, notice):
+        """One transcript notice (§6.4-6.5) as a status line."""
+        other = self.name_of(notice["other_id"]) if notice.get("other_id") else None
+        self.status(notice_sentence(notice, self.name_of(notice["member_id"]), other))
+
+    def show_result(self, result):
+        """A message (to stdout) with its notices and order marks (to stderr)."""
+        if result is None:
+            return
+        if result.get("text") is not None:
+            line = f"{ME_PREFIX}{result['text']}" if result.get("me") else result["text"]
+            self.show_message(result["name"], line)
+            if result.get("out_of_order"):
+                self.status(f"The message from {printable(result['name'])} above is shown out of order")
+        for notice in result.get("notices", []):
+            self.show_notice(notice)
 
     def show_countdown(self, expires_at, now, force=False):
         """Print the time left when it crosses a mark (or when forced)."""
@@ -160,6 +157,9 @@ class TerminalChat:
     def join(self):
         """Send our announcement and take the room's state from the ack."""
         ack = self.connection.call("join", self.session.start(self.name))
+        if not ack.get("ok") and ack.get("code") == "bad_version":
+            self.status("The server speaks another protocol version: update this client (bad_version)")
+            raise Exit(EXIT_ERROR)
         if not ack.get("ok"):
             if ack.get("code") == "no_room":
                 self.status("This room doesn't exist or has burned.")
@@ -177,7 +177,6 @@ class TerminalChat:
             listing = ", ".join(f"{printable(m['name'])} [{m['fingerprint']}]" for m in others)
             self.status(f"Already here: {listing}")
         self.report_flagged(0, self.session.flagged_count)
-        self.show_safety_code()
         if ack.get("locked"):
             self.status("The room is locked: no one new can join")
         self.locked = bool(ack.get("locked"))
@@ -212,9 +211,18 @@ class TerminalChat:
             self.check_deadlines()
 
     def check_deadlines(self):
-        """Time-based work between events: give up on late keys, leave after EOF."""
+        """Time-based work between events: late keys, key_missing, digests, pending gaps, EOF."""
         if self.session.held_count:
             self.release_held()  # cheap while nothing is due; expires what waited too long
+        missing = self.session.key_missing()
+        if missing is not None:
+            self.status(f"Still no room key after {KEY_MISSING_WAIT} s; asking the server for another creator")
+            self.connection.call("key_missing", {"epoch": missing})
+        digest = self.session.make_digest()
+        if digest is not None:
+            self.connection.call("message", digest)  # a refused digest is simply sent again later
+        for notice in self.session.pending_notices():
+            self.show_notice(notice)
         self.check_eof_deadline()
 
     def leave(self):
@@ -229,7 +237,7 @@ class TerminalChat:
         if not line.strip():
             return
         try:
-            crypto.check_plaintext(line)
+            envelope.check_text(line.removeprefix(ME_PREFIX))
         except ProtocolError as exc:
             self.status(f"Not sent: {exc.message} (nothing was truncated)")
             return
@@ -238,14 +246,14 @@ class TerminalChat:
 
     def on_eof(self, _data):
         """End of input: leave once every queued line is sent (or after a grace period)."""
-        self.eof_deadline = time.monotonic() + EOF_FLUSH_SECONDS
+        self.eof_deadline = self.now() + EOF_FLUSH_SECONDS
         self.check_eof_deadline()
 
     def check_eof_deadline(self):
         """After EOF, leave when the outbox is empty or the grace period is over."""
         if self.eof_deadline is None:
             return
-        if self.outbox and time.monotonic() < self.eof_deadline:
+        if self.outbox and self.now() < self.eof_deadline:
             return
         if self.outbox:
             self.status(f"{len(self.outbox)} line(s) not sent: the room key never arrived")
@@ -256,8 +264,10 @@ class TerminalChat:
     def flush_outbox(self):
         """Send queued lines while we hold the current key; keep them otherwise."""
         while self.outbox and self.session.ready:
-            envelope = self.session.seal(self.outbox[0])
-            ack = self.connection.call("message", envelope)
+            line = self.outbox[0]
+            me = line.startswith(ME_PREFIX)
+            sealed = self.session.seal(line.removeprefix(ME_PREFIX) if me else line, me=me)
+            ack = self.connection.call("message", sealed)
             if ack.get("ok"):
                 self.outbox.popleft()
             elif ack.get("code") == "stale_epoch":
@@ -280,7 +290,6 @@ class TerminalChat:
             return
         name = self.session.display_name(member.member_id)
         self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})")
-        self.show_safety_code()
 
     def report_flagged(self, before, after):
         """Say so when announcements were dropped for failing verification."""
@@ -297,66 +306,80 @@ class TerminalChat:
         if self.session.remove_member(member_id) is None:
             return
         self.status(f"{printable(name)} {LEFT_REASONS.get(data.get('reason'), 'left')}")
-        self.show_safety_code()
         self.release_held()  # what waited under an epoch now below the floor is rejected
 
     # --- keys --------------------------------------------------------------
 
     def on_rekey(self, data):
-        """The room moves to a new epoch: stop sending until we hold its key."""
+        """The room moves to a new epoch: stop sending until we hold its key; name a creator passed over twice."""
         was_ready = self.session.ready
-        self.session.set_epoch(data.get("epoch") if isinstance(data, dict) else None)
+        result = self.session.on_rekey(data if isinstance(data, dict) else {})
+        if result["passed_over_twice"] is not None:
+            name = self.name_of(result["passed_over_twice"].member_id)
+            self.status(f"{name}'s device didn't hand out the room key; the room moved on without it.")
         if was_ready and not self.session.ready:
             self.status("Securing... (the room is changing its key)")
 
     def on_key_request(self, request):
-        """Create or serve the room key for the members the server lists."""
+        """We are the epoch's creator: make its key for every member we accepted and deliver it."""
         try:
             payload = self.session.answer_key_request(request if isinstance(request, dict) else {})
         except ProtocolError as exc:
             self.status(f"Could not answer a key request ({exc.code})")
             return
         ack = self.connection.call("key_deliver", payload)
-        if ack.get("ok") and self.session.ready and request.get("create") is True:
+        if not ack.get("ok"):
+            self.status(f"The server refused our room key ({ack.get('code')}); it will pick another creator")
+            return
+        self.connection.call("key_held", {"epoch": payload["epoch"]})
+        if self.session.ready:
             self.secured()
 
-    def on_room_key(self, blob):
-        """A room key for us: check it, hold it, tell the server, send what waited."""
+    def on_room_key(self, event):
+        """A room key for us: check it and its roster, hold it, tell the server, send what waited."""
         try:
-            epoch = self.session.accept_room_key(blob)
+            epoch = self.session.accept_room_key(event)
         except ProtocolError as exc:
-            self.status(f"Refused a room key ({exc.code})")
+            self.report_refused_key(event, exc)
             return
         self.connection.call("key_held", {"epoch": epoch})
         if self.session.ready:
             self.secured()
 
+    def report_refused_key(self, event, exc):
+        """Say why a key was refused: a roster mismatch names who differs; a stale key is quiet."""
+        if exc.code == "bad_epoch":
+            return  # a later membership change made it obsolete (§5.3)
+        if exc.code != "roster_mismatch":
+            self.status(f"Refused a room key ({exc.code})")
+            return
+        self.status(mismatch_sentence(exc.detail or {}, self.name_of))
+
     def secured(self):
         """We hold the current key: say so, open messages that waited, send queued lines."""
         if self.secured_epoch != self.session.held_epoch:
             self.secured_epoch = self.session.held_epoch
+            self.show_safety_code()
             self.status(f"Secured (key epoch {self.session.held_epoch})")
         self.release_held()
         self.flush_outbox()
 
     # --- messages ----------------------------------------------------------
 
-    def on_message(self, envelope):
+    def on_message(self, sealed):
         """Show a message that passes every check, hold one whose key is on its way; report the others."""
         try:
-            message = self.session.open(envelope)
+            message = self.session.open(sealed)
         except ProtocolError as exc:
             self.report_rejected(exc.code)
             return
-        if message is None:
-            return  # held back: its key is on the way (the sender got it first)
-        self.show_message(message["name"], message["text"])
+        self.show_result(message)  # None: held back, its key is on the way
 
     def release_held(self):
         """Show held messages whose key is here; report those given up on (stale or too late)."""
         before = self.session.rejected_count
         for message in self.session.release_held():
-            self.show_message(message["name"], message["text"])
+            self.show_result(message)
         if self.session.rejected_count > before:
             self.report_rejected("held back, then its key never came or was refused")
 

@@ -321,7 +321,9 @@ def test_body_json_is_compact_like_json_stringify():
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", b'{"t":1}', b'{"t":"text","text":""}', b'{"t":"text","text":"x","me":1}',
+    [b"not json", b"[]", b'{"t":1}', b'{"t":"text","text":"","after":null,"me":false}',
+     b'{"t":"text","text":"x","after":null,"me":1}', b'{"t":"text","text":"x","after":null}',
+     b'{"t":"text","text":"x","me":false}', b'{"t":"text","text":"\\ud800","after":null,"me":false}',
      b'{"t":"text","text":"x","after":["A",1,1]}', b'{"t":"digest","heads":[["A",1,1,"x"]]}',
      b'{"t":"text","text":NaN}', b"\xff"],
 )

@@ -11,7 +11,7 @@ from burnchat.client import crypto
 from burnchat.client.session import RoomSession
 from burnchat.client.link import BadLink, Link, parse_link
 from burnchat.client.terminal import EXIT_KICKED, EXIT_OK, Exit, TerminalChat, countdown_mark, printable
-from tests.client.roomsim import Room, announcement_of
+from tests.client.roomsim import Clock, Room, announcement_of, room_key_events
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,38 +45,56 @@ class ScriptedConnection:
 def setup():
     """Alice (a session holding epoch 1) and Bob (the terminal chat) joined after her: the room is at epoch 2.
 
-    Alice has made epoch 2's key for Bob (as the server asked); key_bob() delivers it.
+    Alice, the creator, has made epoch 2 for Bob; key_bob() delivers its room_key event.
     """
-    room = Room(["Alice"])
+    clock = Clock()
+    room = Room(["Alice"], now=clock)
     room.rekey("Alice")
     alice = room["Alice"]
     link = Link(base_url="http://127.0.0.1:1", room_id=room.room_id, secret=room.secret)
     out, err = io.StringIO(), io.StringIO()
-    chat = TerminalChat(link, "Bob", out=out, err=err, stdin_fd=0, connection_factory=ScriptedConnection)
+    chat = TerminalChat(link, "Bob", out=out, err=err, stdin_fd=0, connection_factory=ScriptedConnection, now=clock)
     conn = chat.connection
     conn.acks["join"] = [{
-        "ok": True, "epoch": 2, "locked": False, "expires_at": 600_000, "now": 0, "max_expires_at": 0,
+        "ok": True, "v": 2, "epoch": 2, "locked": False, "expires_at": 600_000, "now": 0, "max_expires_at": 0,
         "members": [{**room.announcements["Alice"], "held": 1}],
     }]
     chat.join()
     alice.add_member(announcement_of(conn.sent("join")[0]))
-    alice.set_epoch(2)
-    alice.answer_key_request({"epoch": 2, "create": True, "for": [chat.session.member_id]})
+    alice.on_rekey({"epoch": 2, "creator": alice.member_id, "passed_over": None})
+    chat.pending_key = make_key(alice, chat, 2)
+    chat.clock = clock
     return alice, chat, conn, out, err
 
 
+def make_key(alice, chat, epoch):
+    """Alice makes `epoch` for her roster; the room_key event for Bob."""
+    delivery = alice.answer_key_request({"epoch": epoch, "for": [chat.session.member_id]})
+    return room_key_events(delivery, alice.member_id)[chat.session.member_id]
+
+
 def key_bob(alice, chat):
-    """Alice serves epoch 2 (made for him) to Bob through his room_key handler."""
-    delivery = alice.answer_key_request({"epoch": alice.epoch, "create": False, "for": [chat.session.member_id]})
-    chat.on_room_key(delivery["blobs"][0])
+    """The server forwards Alice's epoch-2 blob to Bob's room_key handler."""
+    chat.on_room_key(chat.pending_key)
 
 
-def test_join_prints_safety_code_and_countdown(setup):
-    """Joining shows who is here, the safety code Alice also sees, and the time left."""
-    alice, chat, _conn, _out, err = setup
-    assert f"* Safety code: {alice.safety_code()}" in err.getvalue()
+def test_join_prints_who_is_here_and_the_countdown(setup):
+    """Joining shows who is here and the time left; the safety code waits for the key."""
+    _alice, _chat, _conn, _out, err = setup
     assert "* Already here: Alice [" in err.getvalue()
     assert "* Burns in 10 min" in err.getvalue()
+    assert "Safety code" not in err.getvalue()
+
+
+def test_safety_code_of_the_epoch_is_printed_when_secured(setup):
+    """Once keyed, Bob prints the 40-digit code (with its epoch) Alice also shows, before 'Secured'."""
+    alice, chat, _conn, _out, err = setup
+    key_bob(alice, chat)
+    code = alice.safety_code()
+    lines = err.getvalue().splitlines()
+    assert f"* Safety code: {code['digits']} (epoch 2)" in lines
+    assert f"* Safety QR text: {code['qr']}" in lines
+    assert lines.index(f"* Safety code: {code['digits']} (epoch 2)") < lines.index("* Secured (key epoch 2)")
 
 
 def test_message_arriving_before_the_key_is_shown_once_keyed(setup):
@@ -98,12 +116,21 @@ def test_lines_wait_for_the_key_and_are_resent_after_a_stale_epoch(setup):
     conn.acks["message"] = [{"ok": False, "code": "stale_epoch", "error": "moved on"}]
     key_bob(alice, chat)
     assert [env["epoch"] for env in conn.sent("message")] == [2]
-    alice.set_epoch(3)
-    chat.on_rekey({"epoch": 3})
-    delivery = alice.answer_key_request({"epoch": 3, "create": True, "for": [chat.session.member_id]})
-    chat.on_room_key(delivery["blobs"][0])
+    alice.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    chat.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    chat.on_room_key(make_key(alice, chat, 3))
     resent = conn.sent("message")[-1]
     assert resent["epoch"] == 3 and alice.open(resent)["text"] == "first"
+
+
+def test_me_lines_are_actions(setup):
+    """`/me waves` travels as an action and is shown the same way."""
+    alice, chat, conn, out, _err = setup
+    key_bob(alice, chat)
+    chat.on_line("/me waves")
+    assert alice.open(conn.sent("message")[-1])["me"] is True
+    chat.on_message(alice.seal("nods", me=True))
+    assert out.getvalue() == "Alice: /me nods\n"
 
 
 def test_over_long_line_is_refused_not_truncated(setup):
@@ -132,19 +159,106 @@ def test_rejected_message_is_reported_on_stderr(setup):
     assert "* Rejected a message (bad_sig); 1 rejected so far" in err.getvalue()
 
 
-def test_key_request_answers_with_blobs_for_accepted_members(setup):
-    """Asked to create, the terminal makes a key, delivers it and is secured."""
+def test_gap_is_reported(setup):
+    """Messages the relay dropped are named on stderr where they happened."""
+    alice, chat, _conn, out, err = setup
+    key_bob(alice, chat)
+    alice.seal("dropped 1")
+    alice.seal("dropped 2")
+    chat.on_message(alice.seal("third"))
+    assert out.getvalue() == "Alice: third\n"
+    assert "* 2 messages from Alice didn't reach you" in err.getvalue()
+
+
+def test_key_request_is_answered_delivered_and_held(setup):
+    """Asked to create epoch 3, the terminal makes it for its roster, delivers it and reports key_held."""
     alice, chat, conn, _out, err = setup
-    chat.session.set_epoch(3)
-    chat.on_key_request({"epoch": 3, "create": True, "for": [alice.member_id]})
+    key_bob(alice, chat)
+    chat.on_rekey({"epoch": 3, "creator": chat.session.member_id, "passed_over": None})
+    chat.on_key_request({"epoch": 3, "for": [alice.member_id]})
     delivered = conn.sent("key_deliver")[0]
-    alice.set_epoch(3)
-    assert alice.accept_room_key(delivered["blobs"][0]) == 3
+    assert conn.sent("key_held")[-1] == {"epoch": 3}
+    alice.on_rekey({"epoch": 3, "creator": chat.session.member_id, "passed_over": None})
+    assert alice.accept_room_key(room_key_events(delivered, chat.session.member_id)[alice.member_id]) == 3
     assert "* Secured (key epoch 3)" in err.getvalue()
 
 
-def test_members_joining_and_leaving_update_the_safety_code(setup):
-    """Joins and leaves are reported with the new safety code; forged joins are flagged."""
+def test_refused_delivery_is_not_held_as_secured(setup):
+    """When the server refuses our key_deliver, we do not report key_held."""
+    alice, chat, conn, _out, err = setup
+    conn.acks["key_deliver"] = [{"ok": False, "code": "invalid", "error": "no"}]
+    chat.on_rekey({"epoch": 3, "creator": chat.session.member_id, "passed_over": None})
+    chat.on_key_request({"epoch": 3, "for": [alice.member_id]})
+    assert conn.sent("key_held") == []
+    assert "* The server refused our room key (invalid)" in err.getvalue()
+
+
+def test_roster_mismatch_is_printed_with_who_differs(setup):
+    """A key whose roster includes someone Bob does not see is refused with the warning line."""
+    alice, chat, conn, _out, err = setup
+    ghost = announcement_of(RoomSession(chat.link.room_id, chat.link.secret).start("Ghost"))
+    alice.add_member(ghost)
+    alice.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    chat.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    chat.on_room_key(make_key(alice, chat, 3))
+    assert ("* The members you see don't match what others see - someone may be in the middle "
+            "(1 member(s) you don't see)") in err.getvalue()
+    assert conn.sent("key_held") == [] and not chat.session.ready
+
+
+def test_stale_key_is_dropped_quietly(setup):
+    """A key below the floor (a later change made it obsolete) says nothing."""
+    alice, chat, _conn, _out, err = setup
+    chat.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    before = err.getvalue()
+    key_bob(alice, chat)
+    assert err.getvalue() == before
+
+
+def test_passed_over_twice_is_named(setup):
+    """From the second pass-over of one member the chat says who did not hand out the key."""
+    alice, chat, _conn, _out, err = setup
+    for epoch in (3, 4):
+        chat.on_rekey({"epoch": epoch, "creator": chat.session.member_id, "passed_over": alice.member_id})
+    assert err.getvalue().count("* Alice's device didn't hand out the room key; the room moved on without it.") == 1
+
+
+def test_key_missing_is_sent_after_three_seconds(setup):
+    """Without a key for 3 s the terminal tells the server once for the epoch."""
+    _alice, chat, conn, _out, _err = setup
+    chat.clock.advance(2.9)
+    chat.check_deadlines()
+    assert conn.sent("key_missing") == []
+    chat.clock.advance(0.1)
+    chat.check_deadlines()
+    chat.check_deadlines()
+    assert conn.sent("key_missing") == [{"epoch": 2}]
+
+
+def test_digest_follows_a_shown_message(setup):
+    """After showing a text the terminal sends a digest, which Alice checks without notices."""
+    alice, chat, conn, _out, _err = setup
+    key_bob(alice, chat)
+    chat.on_message(alice.seal("hello"))
+    chat.check_deadlines()
+    digest = conn.sent("message")[-1]
+    assert alice.open(digest) == {"digest": True, "notices": []}
+
+
+def test_bad_version_join_says_to_update(setup):
+    """A server that refuses our protocol version gets a clear line and exit 1."""
+    room = Room(["Alice"])
+    link = Link(base_url="http://127.0.0.1:1", room_id=room.room_id, secret=room.secret)
+    err = io.StringIO()
+    chat = TerminalChat(link, "Bob", out=io.StringIO(), err=err, stdin_fd=0, connection_factory=ScriptedConnection)
+    chat.connection.acks["join"] = [{"ok": False, "code": "bad_version", "error": "This page is out of date."}]
+    with pytest.raises(Exit) as stop:
+        chat.join()
+    assert stop.value.code == 1 and "bad_version" in err.getvalue()
+
+
+def test_members_joining_and_leaving_are_reported(setup):
+    """Joins and leaves are reported; forged joins are flagged."""
     alice, chat, _conn, _out, err = setup
     carol_ann = announcement_of(RoomSession(chat.link.room_id, chat.link.secret).start("Carol"))
     chat.on_member_joined(carol_ann)
@@ -153,7 +267,6 @@ def test_members_joining_and_leaving_update_the_safety_code(setup):
     assert "* Ignored 1 member(s) whose announcement failed verification" in err.getvalue()
     chat.on_member_left({"member_id": carol_ann["member_id"], "reason": "kicked"})
     assert "* Carol was removed by the admin" in err.getvalue()
-    assert err.getvalue().count("* Safety code:") == 3
 
 
 def test_burn_and_kick_end_the_chat(setup):
@@ -226,9 +339,9 @@ def test_member_left_rejects_messages_held_under_the_old_member_set(setup):
     carol_ann = announcement_of(RoomSession(chat.link.room_id, chat.link.secret).start("Carol"))
     chat.on_member_joined(carol_ann)
     alice.add_member(carol_ann)
-    alice.set_epoch(3)
-    chat.on_rekey({"epoch": 3})
-    alice.answer_key_request({"epoch": 3, "create": True, "for": []})
+    alice.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    chat.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
+    alice.answer_key_request({"epoch": 3, "for": []})
     chat.on_message(alice.seal("for the old set"))
     assert chat.session.held_count == 1
     chat.on_member_left({"member_id": carol_ann["member_id"], "reason": "kicked"})
