@@ -54,14 +54,18 @@ def test_two_terminals_chat_then_burn(live_server, chats):
     bob_code = bob.status("Safety code:")
     bob.status("Secured")
     assert bob_code == safety_code_after(alice, "Bob joined")
+    assert len(bob_code.split(":", 1)[1].split("(")[0].replace(" ", "")) == 40  # the v2 code, of this epoch
 
     from_alice, from_bob = f"hello Bob ü🔥 {secrets.token_hex(4)}", f"hi Alice | {secrets.token_hex(4)}"
-    alice.say("x" * (crypto.MAX_PLAINTEXT_BYTES + 1))
+    alice.say("x" * (crypto.MAX_TEXT_BYTES + 1))
     alice.status("Not sent:")
     alice.say(from_alice)
     assert bob.wait_line("out", lambda line: True) == f"Alice: {from_alice}"  # the long line never came
     bob.say(from_bob)
     assert alice.wait_line("out", lambda line: True) == f"Bob: {from_bob}"
+
+    for warning in ("didn't reach you", "changed on the way", "saw different messages", "don't match"):
+        assert warning not in alice.all_lines() + bob.all_lines()  # honest relay, digests included: no notices
 
     burner, _ = admin(live_server, room)
     assert burner.call("admin_burn", {})["ok"]
