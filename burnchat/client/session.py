@@ -220,6 +220,13 @@ class RoomSession:
         self._hold(open_epoch(self.room_id, event, self._identity, self.member_id, self._roster()))
         return epoch
 
+    def drop_epoch(self, epoch):
+        """Forget the epoch we just made when the server refused its delivery: nobody else holds it."""
+        if self._keys is not None and self._keys.epoch == epoch and self._keys.creator_id == self.member_id:
+            self._keys.wipe()
+            self._keys = None
+            self._note_waiting()
+
     def _hold(self, keys):
         """Hold a new epoch and drop every older epoch's chains."""
         if self._keys is not None:

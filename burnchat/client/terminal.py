@@ -329,6 +329,7 @@ class TerminalChat:
             return
         ack = self.connection.call("key_deliver", payload)
         if not ack.get("ok"):
+            self.session.drop_epoch(payload["epoch"])  # never send under a key nobody else got
             self.status(f"The server refused our room key ({ack.get('code')}); it will pick another creator")
             return
         self.connection.call("key_held", {"epoch": payload["epoch"]})

@@ -189,7 +189,9 @@ def test_refused_delivery_is_not_held_as_secured(setup):
     conn.acks["key_deliver"] = [{"ok": False, "code": "invalid", "error": "no"}]
     chat.on_rekey({"epoch": 3, "creator": chat.session.member_id, "passed_over": None})
     chat.on_key_request({"epoch": 3, "for": [alice.member_id]})
-    assert conn.sent("key_held") == []
+    assert conn.sent("key_held") == [] and not chat.session.ready
+    chat.on_line("not under a key nobody has")
+    assert conn.sent("message") == []
     assert "* The server refused our room key (invalid)" in err.getvalue()
 
 
