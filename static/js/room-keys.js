@@ -7,7 +7,7 @@ import { request } from "./net.js";
 const REMOVAL_WAIT_MS = 5000;
 
 export class RoomKeys {
-  #socket; #notices; #onChange; #confirmed = 0; #watchers = new Map(); // check(session) -> finish(result)
+  #socket; #notices; #onChange; #confirmed = 0; #proven = 0; #watchers = new Map(); // check(session) -> finish(result)
 
   /** `socket()`: the current socket; `notices`: IntegrityNotices; `onChange()`: refresh composer, safety code, people. */
   constructor({ socket, notices, onChange }) {
@@ -37,7 +37,9 @@ export class RoomKeys {
       return; // stale or refused: the server passes the request on after 2 s (§5.1)
     }
     const ack = await request(this.#socket(), "key_deliver", delivery);
-    if (ack.ok) await this.#confirm(session);
+    if (!ack.ok) return; // refused (it doesn't key everyone the server lists): it proves nothing about the room
+    this.#proven = delivery.epoch;
+    await this.#confirm(session);
     this.#changed(session);
   }
 
@@ -50,6 +52,7 @@ export class RoomKeys {
       if (error?.code === "roster_mismatch") this.#notices.rosterMismatch(error.detail);
       return; // any other failure is dropped quietly; key_missing asks for another creator
     }
+    this.#proven = epoch;
     await request(this.#socket(), "key_held", { epoch });
     await this.#confirm(session);
     this.#changed(session);
@@ -80,10 +83,11 @@ export class RoomKeys {
         this.#watchers.delete(check);
         resolve(result);
       };
+      // A key we made counts only once the server took its delivery (protocol.js holds it from the start).
       const check = (current) => {
         const held = current?.safetyCode()?.epoch ?? 0;
         const roster = current?.keyRosterIds();
-        if (roster && held >= epoch && !roster.includes(memberId)) finish(true);
+        if (roster && held === this.#proven && held >= epoch && !roster.includes(memberId)) finish(true);
       };
       const timer = setTimeout(() => finish(false), REMOVAL_WAIT_MS);
       this.#watchers.set(check, finish);
@@ -93,7 +97,7 @@ export class RoomKeys {
 
   /** The session ended (rejoin, burn, kick): pending removal checks fail, the confirm is forgotten. */
   reset() {
-    this.#confirmed = 0;
+    this.#confirmed = this.#proven = 0;
     for (const finish of [...this.#watchers.values()]) finish(false);
   }
 }

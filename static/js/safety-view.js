@@ -45,8 +45,12 @@ export class SafetyView {
   show(code) {
     const changed = this.#code && code && this.#code.qr !== code.qr;
     this.#code = code;
-    const label = code ? `Safety code (key ${code.epoch})` : "Safety code";
-    for (const name of ["safety-epoch", "safety-panel-epoch"]) part(this.#root, name).textContent = label;
+    for (const name of ["safety-epoch", "safety-panel-epoch"]) {
+      // "Safety code (key 7)", in two pieces that each stay on one line when the strip is narrow.
+      const label = [make("span", "safety-label__part", "Safety code")];
+      if (code) label.push(document.createTextNode(" "), make("span", "safety-label__part", `(key ${code.epoch})`));
+      part(this.#root, name).replaceChildren(...label);
+    }
     showDigits(part(this.#root, "safety-code"), code?.digits);
     showDigits(part(this.#root, "safety-panel-code"), code?.digits);
     part(this.#root, "safety-open").disabled = !code;
@@ -94,6 +98,7 @@ export class SafetyView {
     result.textContent = kind === "match" ? "Match - you both see the same people and the same key."
       : kind === "mismatch" ? "Mismatch - someone may be in the middle. Don't trust this room."
         : text;
+    if (kind) result.scrollIntoView({ block: "nearest" });
   }
 
   /** "Compare with another phone": camera on, scan the other screen's QR, camera off, Match or Mismatch. */
