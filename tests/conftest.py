@@ -1,8 +1,13 @@
-"""Shared fixtures: a real server process for integration, client and browser tests."""
+"""Shared fixtures: a real server process for integration, client and browser tests, and the
+compromised server of tests/attacks/ (used by the attack tests and the browser suite)."""
+
+from pathlib import Path
 
 import pytest
 
 from tests.server import ServerProcess
+
+EVIL_APP = Path(__file__).resolve().parent / "attacks" / "evil_app.py"
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +25,21 @@ def fresh_server():
 
     def start(extra_env=None, wrapper=()):
         server = ServerProcess(extra_env, wrapper)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def evil_server():
+    """Start the real server compromised by one scenario: `evil_server("ghost")`."""
+    servers = []
+
+    def start(scenario):
+        server = ServerProcess({"BURNCHAT_EVIL": scenario}, script=EVIL_APP)
         servers.append(server)
         return server
 

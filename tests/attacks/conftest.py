@@ -1,24 +1,2 @@
-"""Fixtures: a compromised server process per scenario (tests/attacks/scenarios.py)."""
-
-from pathlib import Path
-
-import pytest
-
-from tests.server import ServerProcess
-
-EVIL_APP = Path(__file__).resolve().parent / "evil_app.py"
-
-
-@pytest.fixture
-def evil_server():
-    """Start the real server compromised by one scenario: `evil_server("ghost")`."""
-    servers = []
-
-    def start(scenario):
-        server = ServerProcess({"BURNCHAT_EVIL": scenario}, script=EVIL_APP)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+"""Fixtures of the attack tests: `evil_server` (a compromised server per scenario in
+tests/attacks/scenarios.py) lives in tests/conftest.py, so the browser suite can use it too."""

@@ -45,15 +45,16 @@ def app_server():
 
 @pytest.fixture
 def people(browser, app_server):
-    """Factory: `people("Ana")` or `people("Ana", phone=True)` -> a Person on `app_server`.
+    """Factory: `people("Ana")` or `people("Ana", phone=True)` -> a Person on `app_server`
+    (or on `server=`, e.g. a compromised one from `evil_server`).
 
     At the end every person is checked for foreign requests, CSP violations,
     script and console errors, and frames leaking any person's private texts.
     """
     made = []
 
-    def person(label, phone=False, **options):
-        created = Person(browser, app_server.url, label, **(PHONE if phone else {}), **options)
+    def person(label, phone=False, server=None, **options):
+        created = Person(browser, (server or app_server).url, label, **(PHONE if phone else {}), **options)
         made.append(created)
         return created
 
