@@ -81,8 +81,8 @@ def main():
         sys.stderr.write(f"{error}\n")
         sys.exit(2)
     install_shutdown(app.extensions["burnchat"])
-    # The port only: no address of any kind reaches the output (see the no-trace tests).
-    sys.stderr.write(f"Burn Chat listening on port {config.port}\n")
+    # Our own address, to click; no client's address ever reaches the output (no-trace tests).
+    sys.stderr.write(f"Burn Chat on {serving.local_url(config)}\n")
     if gate.loopback_only(config):
         sys.stderr.write("Only loopback Host names are served: set BURNCHAT_ALLOWED_HOSTS "
                          "to the site's name (see README, Deploying)\n")

@@ -48,6 +48,15 @@ class _ErrorTypesOnly:
         sys.stderr.flush()
 
 
+def local_url(config):
+    """The URL to open on this machine: HOST:PORT, a wildcard bind as its loopback address."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "[::1]", "[::]": "[::1]"}.get(
+        config.host, config.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{config.port}"
+
+
 def serve_with_eventlet(app, config):
     """eventlet.wsgi directly: socketio.run cannot turn off eventlet's debug mode."""
     import eventlet

@@ -8,6 +8,7 @@ apt_packages=()
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 command -v strace >/dev/null || apt_packages+=(strace)
 command -v redis-server >/dev/null || apt_packages+=(redis-server)
+command -v tmux >/dev/null || apt_packages+=(tmux)  # the terminal client's tests
 command -v npm >/dev/null || apt_packages+=(npm)  # Debian's npm brings nodejs
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo_cmd=""
@@ -16,8 +17,10 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
 fi
 
-python3 -m pip install --quiet --disable-pip-version-check \
-  -r requirements.txt -r requirements-redis.txt -r requirements-client.txt -r requirements-dev.txt
+# The pinned Python packages go into the project-local .venv (scripts/venv.sh), never the
+# system Python; the tests run on its interpreter, and start servers with it (sys.executable).
+source scripts/venv.sh
+ensure_venv requirements*.txt
 
 # The vendored Socket.IO protocol suite's pinned dev-dependencies (tests/conformance).
 protocol_suite=tests/conformance/socket.io-protocol/test-suite
@@ -29,4 +32,4 @@ echo "== JavaScript crypto and protocol (node --test)"
 node --test tests/js/
 
 echo "== Python: unit, integration, client, abuse, browser, bench smoke (pytest)"
-python3 -m pytest "$@"
+"$venv_python" -m pytest "$@"

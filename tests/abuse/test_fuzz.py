@@ -340,5 +340,5 @@ def test_fuzzing_every_event_keeps_the_server_and_a_room_working(fresh_server):
     assert fuzzer.frames >= 3000
     output = server.output()
     assert "Traceback" not in output and "internal error" not in output and "Error" not in output
-    assert output.splitlines() == [f"Burn Chat listening on port {server.port}"], output
+    assert output.splitlines() == [f"Burn Chat on http://127.0.0.1:{server.port}"], output
     alice.close(), bob.close()

@@ -2,7 +2,7 @@
 
 ServerProcess captures the real server's stdout and stderr together; app.py's
 Python logging writes to stderr, so log records are in the same capture. The
-start-up line prints the port only, never an address.
+start-up line prints the server's own URL, never a client's address.
 """
 
 import logging
@@ -57,10 +57,11 @@ def test_a_full_session_leaves_nothing_in_the_output(fresh_server, sockets, asyn
     output = server.output()
     for secret in session.secrets() + extra_secrets:
         assert secret not in output
-    assert "127.0.0.1" not in output and "localhost" not in output
-    # The start-up line names the port only; errors are logged by their type alone.
+    # The start-up line names the server's own address, to click; after it no address at
+    # all (every client here is 127.0.0.1), and errors are logged by their type alone.
     first, *rest = output.splitlines()
-    assert first == f"Burn Chat listening on port {server.port}"
+    assert first == f"Burn Chat on http://127.0.0.1:{server.port}"
+    assert "127.0.0.1" not in "\n".join(rest) and "localhost" not in output
     assert all(re.fullmatch(r"ERROR [\w.]+: [\w.]+", line) for line in rest), output
 
 

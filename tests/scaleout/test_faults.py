@@ -18,7 +18,7 @@ from tests.wire import Peer, envelope
 STALL_SECONDS = 5.0
 OUTAGE_SECONDS = 1.5  # longer than a final-minute tick: countdowns meet the outage too
 # All a process may print: its start-up line and type-only lines (burnchat/supervise.py, events.py).
-ALLOWED_LINE = re.compile(r"Burn Chat listening on port \d+|WARNING burnchat: background task "
+ALLOWED_LINE = re.compile(r"Burn Chat on http://127\.0\.0\.1:\d+|WARNING burnchat: background task "
                           r"retrying after \w+|ERROR burnchat: internal error in \w+ handler: \w+")
 
 
