@@ -1,16 +1,17 @@
 """The app factory: one Flask app, one Socket.IO server, one courier owning the rooms."""
 
+import gzip
 import logging
 import time
 from pathlib import Path
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
 from .config import MAX_FRAME_BYTES, Config
 from .courier import Courier
-from . import transport
+from . import assets, transport
 from .frames import StrictPacket
 from .gate import Gate
 from .security import SecurityHeaders
@@ -21,11 +22,12 @@ socketio = SocketIO()
 log = logging.getLogger("burnchat")
 
 
-def create_app(config=None, now=time.time, store=None):
-    """Build the app. `config`, the clock `now` and the `store` are injectable for tests."""
+def create_app(config=None, now=time.time, store=None, root=ROOT):
+    """Build the app. `config`, the clock `now`, the `store` and the tree `root` (its
+    templates/ and static/; the release manifest renders other trees) are injectable."""
     config = config or Config.from_env()
-    app = Flask(__name__, template_folder=str(ROOT / "templates"),
-                static_folder=str(ROOT / "static"), static_url_path="/static")
+    # static_folder=None: views.static_file serves static/ from memory (burnchat/assets.py).
+    app = Flask(__name__, template_folder=str(Path(root) / "templates"), static_folder=None)
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024, JSON_SORT_KEYS=False)
     socketio.init_app(
         app,
@@ -52,8 +54,10 @@ def create_app(config=None, now=time.time, store=None):
     if config.test_hooks:
         from . import introspect
         introspect.install(socketio)
-    from .views import not_found, pages
+    from .views import not_found, pages, static_file
     app.register_blueprint(pages)
+    _serve_static(app, Path(root) / "static", static_file)
+    _compress_pages(app)
     _harden(app, config)
     app.register_error_handler(404, lambda error: not_found())
     return app
@@ -66,6 +70,37 @@ def _default_store(config):
     from .redis_store import RedisRoomStore  # Redis is only needed, and imported, when asked for
     return RedisRoomStore(config.redis_url, socketio.sleep, config.redis_allow_persistence,
                           config.heartbeat_seconds, config.heartbeat_ttl_seconds)
+
+
+def _serve_static(app, static_dir, view):
+    """static/ read, hashed and gzipped once; templates get `static_url` and `sri` for it."""
+    table = app.extensions["burnchat_assets"] = assets.load(static_dir)
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=view)
+
+    def static_url(filename):
+        """The cache-for-ever URL of a top-level script or stylesheet: its content's version."""
+        return url_for("static", filename=filename, v=table[filename].version)
+
+    def sri(filename):
+        """The file's Subresource Integrity value (a KeyError for a file that does not exist)."""
+        return table[filename].sri
+
+    app.jinja_env.globals.update(static_url=static_url, sri=sri)
+
+
+def _compress_pages(app):
+    """Pages gzipped for clients that accept it: they hold no secret for a BREACH-style guess
+    (the PIN is only in the API's JSON, which stays uncompressed). Static files come ready."""
+
+    @app.after_request
+    def gzip_page(response):
+        if (response.mimetype == "text/html" and not response.direct_passthrough
+                and "Content-Encoding" not in response.headers
+                and assets.accepts_gzip(request.headers.get("Accept-Encoding"))):
+            response.set_data(gzip.compress(response.get_data(), compresslevel=6))
+            response.headers["Content-Encoding"] = "gzip"
+            response.vary.add("Accept-Encoding")
+        return response
 
 
 def _harden(app, config):

@@ -67,8 +67,7 @@ def _rendered_pages(root):
     from .client.verify import AGENTS
 
     # max_rooms=1: the home page while empty, the room pages of the one room, then busy.
-    app = create_app(Config(async_mode="threading", max_rooms=1))
-    app.template_folder, app.static_folder = str(root / "templates"), str(root / "static")
+    app = create_app(Config(async_mode="threading", max_rooms=1), root=root)
     client = app.test_client()
     rendered = []
     template_rendered.connect(lambda sender, template, context, **extra: rendered.append(

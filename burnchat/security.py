@@ -75,6 +75,9 @@ def is_link_preview(user_agent):
 _PLAIN_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:[0-9]{1,5})?$|^\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$")
 
 
+STATIC_PREFIX = "/static/"
+
+
 class SecurityHeaders:
     """WSGI middleware: the security headers on every response, Engine.IO's included."""
 
@@ -83,14 +86,22 @@ class SecurityHeaders:
         self._trusted_proxies = trusted_proxies
 
     def __call__(self, environ, start_response):
-        """Serve the request, replacing any header of the same name with ours."""
+        """Serve the request, replacing any header of the same name with ours.
+
+        Static files alone keep the Cache-Control they were answered with
+        (burnchat/assets.py); every page, API and Engine.IO answer is no-store.
+        """
         ours = security_headers(environ.get("HTTP_HOST", ""),
                                 is_https(environ, self._trusted_proxies))
-        names = {name.lower() for name in ours}
+        static = environ.get("PATH_INFO", "").startswith(STATIC_PREFIX)
+        names = {name.lower() for name in ours} - ({"cache-control"} if static else set())
 
         def start(status, headers, exc_info=None):
             kept = [(name, value) for name, value in headers if name.lower() not in names]
-            return start_response(status, kept + list(ours.items()), exc_info)
+            if static and not any(name.lower() == "cache-control" for name, _ in kept):
+                kept.append(("Cache-Control", "no-store"))  # e.g. a 404 under /static/
+            return start_response(status, kept + [(name, value) for name, value in ours.items()
+                                                  if name.lower() in names], exc_info)
 
         return self._app(environ, start)
 

@@ -4,8 +4,10 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template, request, send_file
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   send_file)
 
+from . import assets
 from .rooms import RoomError
 from .schemas import CreateRoom, InvalidPayload, parse
 from .security import client_address, is_link_preview
@@ -99,6 +101,22 @@ def release_manifest():
     if not RELEASE_MANIFEST.is_file():
         return not_found()
     return send_file(RELEASE_MANIFEST, mimetype="application/json", etag=False, conditional=False)
+
+
+@pages.get("/healthz")
+def healthz():
+    """Liveness for a container or platform probe: 200 "ok", and nothing about the rooms."""
+    return Response("ok\n", mimetype="text/plain")
+
+
+def static_file(filename):
+    """A file of static/ from memory: ETag and 304, gzip when accepted, cached per `?v=`."""
+    asset = current_app.extensions["burnchat_assets"].get(filename)
+    if asset is None:
+        abort(404)
+    served = assets.answer(asset, request.args.get("v"), request.headers.get("If-None-Match"),
+                           request.headers.get("Accept-Encoding"))
+    return Response(served.body, served.status, served.headers)
 
 
 def _address():

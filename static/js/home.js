@@ -5,7 +5,6 @@
 import { deriveJoinKey, randomId } from "./crypto.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { drawQr } from "./qr.js";
-import { mountRoom } from "./room.js";
 import { canEncrypt, focusQuietly, formatDuration, part, say, wireCopyButton } from "./ui.js";
 
 const CLOCK_SKEW_TOLERANCE_MS = 2000;
@@ -127,12 +126,29 @@ function showCreated({ data, serverDate }, secret) {
   wirePin(pin);
   focusQuietly(part(home, "created").querySelector("h2"));
 
-  part(home, "enter-room").addEventListener("click", () => {
+  const roomCode = loadRoomCode(); // fetched while the creator reads this panel
+  const enter = part(home, "enter-room");
+  enter.addEventListener("click", async () => {
+    enter.disabled = true;
+    const loaded = await roomCode;
+    if (!loaded) {
+      say(part(home, "link-copied"), "Can't load the room - check your connection, then open the link above.");
+      return;
+    }
     countdown.stop();
     const nowMs = clock.now();
     forgetHomePanel();
-    enterRoom({ room, url, secret, pin, expiresAt, nowMs });
+    enterRoom(loaded.mountRoom, { room, url, secret, pin, expiresAt, nowMs });
   }, { once: true });
+}
+
+/**
+ * The room's code and the Socket.IO client it connects with (net.js uses globalThis.io),
+ * fetched only once a room exists: the home page's first load carries neither.
+ * Resolves to room.js's exports, or null if they could not be loaded.
+ */
+function loadRoomCode() {
+  return import("../vendor/socket.io.min.js").then(() => import("./room.js")).catch(() => null);
 }
 
 /** The PIN stays masked (and out of the DOM) until "Reveal PIN"; "Copy PIN" works either way. */
@@ -170,7 +186,7 @@ function forgetHomePanel() {
  * Same document, new address: /r/ROOM without the secret, which goes to the room in memory
  * with the PIN. replaceState, not pushState: no history entry ever holds the secret (§11).
  */
-function enterRoom({ room, url, secret, pin, expiresAt, nowMs }) {
+function enterRoom(mountRoom, { room, url, secret, pin, expiresAt, nowMs }) {
   history.replaceState(null, "", url);
   document.title = "Burning room - Burn Chat";
   mountRoom({ main, roomId: room, secret, pin, expiresAtMs: expiresAt, nowMs, count: 0, locked: false });
