@@ -168,7 +168,9 @@ class Config:
             connect_timeout_seconds=_env_float(
                 "BURNCHAT_CONNECT_TIMEOUT_SECONDS", cls.connect_timeout_seconds),
             allowed_origins=_origins(origins),
-            allowed_hosts=_env_list("BURNCHAT_ALLOWED_HOSTS"),
+            # Heroku names the app's own domain here (dyno metadata): it is the site's name.
+            allowed_hosts=_env_list("BURNCHAT_ALLOWED_HOSTS")
+            + _env_list("HEROKU_APP_DEFAULT_DOMAIN_NAME"),
             test_hooks=os.environ.get("BURNCHAT_TEST_HOOKS") == "1",
             redis_url=os.environ.get("BURNCHAT_REDIS_URL", ""),
             redis_allow_persistence=os.environ.get("BURNCHAT_REDIS_ALLOW_PERSISTENCE") == "1",
