@@ -268,8 +268,9 @@ export class RoomChat {
   #keyChanged() {
     const session = this.#session;
     if (!session || this.#ended) return;
-    this.#composer.setReady(this.#keys.canSend(session));
-    this.#safety.show(session.safetyCode());
+    const current = this.#keys.canSend(session);
+    this.#composer.setReady(current);
+    this.#safety.show(session.safetyCode(), { current });
     this.#refreshUnconfirmed(true);
   }
 

@@ -141,8 +141,11 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     const reload = part(root, "reload");
     reload.hidden = false;
     part(root, "join-button").hidden = true;
-    // Like opening the link again: the fresh page takes the secret out of the address at once.
-    reload.addEventListener("click", () => location.replace(secret ? `/r/${roomId}#${secret}` : `/r/${roomId}`), { once: true });
+    // Like opening the link again (the same entry, for the reload only): the fresh page takes it out at once.
+    reload.addEventListener("click", () => {
+      if (secret) history.replaceState(null, "", `/r/${roomId}#${secret}`);
+      location.reload();
+    }, { once: true });
     reload.focus();
   }
 

@@ -41,8 +41,11 @@ export class SafetyView {
     this.show(null);
   }
 
-  /** Shows `code` ({epoch, digits, qr} from RoomSession.safetyCode(), or null while securing). */
-  show(code) {
+  /**
+   * Shows `code` ({epoch, digits, qr} from RoomSession.safetyCode(), or null before any key).
+   * `current` false: the room is moving to a newer key, so this one is shown dimmed.
+   */
+  show(code, { current = true } = {}) {
     const changed = this.#code && code && this.#code.qr !== code.qr;
     this.#code = code;
     for (const name of ["safety-epoch", "safety-panel-epoch"]) {
@@ -52,6 +55,7 @@ export class SafetyView {
       part(this.#root, name).replaceChildren(...label);
     }
     showDigits(part(this.#root, "safety-code"), code?.digits);
+    part(this.#root, "safety-code").dataset.current = String(Boolean(code) && current);
     showDigits(part(this.#root, "safety-panel-code"), code?.digits);
     part(this.#root, "safety-open").disabled = !code;
     if (!code) this.#setOpen(false);
