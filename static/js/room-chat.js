@@ -196,7 +196,7 @@ export class RoomChat {
       const what = reason === "kicked" ? " was removed by the admin" : reason === "disconnected" ? " lost connection" : " left";
       this.#log.addSystem([{ name: member.name }, what], reason === "kicked" ? "warn" : "leave");
     }
-    if (hadKey && !this.#session.ready) this.#log.addSystem(["New room key: people who left can't read what follows"], "key");
+    if (hadKey && !this.#session.ready) this.#log.addSystem(["Waiting for a new room key - nothing more is sent under the old one"], "key");
     this.#keyChanged();
     await this.#releaseHeld(); // messages held for a key of the old member set are refused now
   }
