@@ -6,17 +6,24 @@
 // The epoch floor (§5.5) keeps a lying server from keeping members on a key that
 // a removed member, or a newcomer, should not have; the roster commitment (epoch.js)
 // keeps it from giving members different views of who is in the room.
+//
+// Sending (§6.6): an envelope is pending until the caller reports the server's answer
+// (sent / refused). `prev` is the hash of our last *acknowledged* envelope, so a refused
+// one never leaves a hole in the chain receivers check; texts wait in an outbox in order.
 import {
-  PROTOCOL_VERSION, MAX_TEXT_BYTES, ProtocolError, b64uDecode, randomId, utf8Length, validateName,
+  PROTOCOL_VERSION, MAX_TEXT_BYTES, ProtocolError, b64uDecode, b64uEncode, randomId, sha256, utf8Length, validateName,
   nameForComparison, deriveLinkKeys, deriveJoinKey, generateIdentity, sealAnnouncement, openAnnouncement, fingerprint,
 } from "./crypto.js";
 import { createEpoch, openEpoch } from "./epoch.js";
-import { sealMessage, openMessage, ZERO_HASH } from "./ratchet.js";
+import { sealMessage, openMessage, envelopeHash, ZERO_HASH } from "./ratchet.js";
 import { Transcript, notice } from "./transcript.js";
 
 /** Hold-back bounds, key_missing delay, digest pace and grace, confirm wait (§5.5, §6.5). */
 export const MAX_HELD_MESSAGES = 64, HOLD_BACK_MS = 10000, KEY_MISSING_MS = 3000,
   DIGEST_INTERVAL_MS = 5000, DIGEST_GRACE_MS = 3000, CONFIRM_MS = 5000;
+
+/** Refusals after which the very same envelope is sent again (§6.6); stale_epoch re-seals, any other code fails. */
+export const TRANSIENT_REFUSALS = new Set(["rate_limited", "busy", "internal", "timeout", "offline", "no_answer"]);
 
 /** Throws bad_encoding unless `text` is a 16-byte b64u identifier. */
 function requireId(text) {
@@ -38,7 +45,14 @@ export class RoomSession {
   #key = null;              // the held epoch: EpochKeys + {heldAt, heard, confirmed, delivery}
   #held = [];               // [{envelope, until}]: messages under an epoch whose key is on its way
   #transcript = null;
-  #prev = ZERO_HASH;        // hash of our last envelope (any epoch): the next one's prev
+  #acked = ZERO_HASH;       // hash of our last acknowledged envelope (any epoch): the next one's prev (§6.6)
+  #acks;                    // true: the caller reports every envelope's outcome (sent / refused)
+  #flight = [];             // [{envelope, hash, kind, item, again}]: sealed, outcome not known (or to send again)
+  #outbox = [];             // [{localId, text, me}]: texts not sealed yet, in order
+  #localIds = 0; #sentCount = 0;
+  #staleEpoch = 0;          // the newest epoch the server refused as stale: nothing more is sealed under it
+  #resume = null;           // the resume secret R (b64u), until wipe (§7.4)
+  #away = new Set();        // members whose socket dropped and who may resume
   #passedOver = new Map();  // memberId -> times rekey named it passed over
   #wait = { target: 0, since: 0 }; #reportedMissing = new Set(); #noticedUnconfirmed = 0;
   #textSinceDigest = false; #lastDigestAt = -Infinity;
@@ -46,11 +60,16 @@ export class RoomSession {
   #epoch = 0; #floor = 0; #rejected = 0; #flagged = 0;
   memberId = null;
 
-  /** Checks the link's room ID and secret; nothing is derived until start(). `now` is the clock (ms). */
-  constructor({ roomId, secret, now = Date.now }) {
+  /**
+   * Checks the link's room ID and secret; nothing is derived until start(). `now` is the clock (ms).
+   * `acks`: the caller reports every envelope's outcome with sent() / refused() (§6.6); without it
+   * every envelope counts as acknowledged when sealed (the v2.0 behaviour, no resending).
+   */
+  constructor({ roomId, secret, now = Date.now, acks = false }) {
     this.#roomId = requireId(roomId);
     this.#secret = requireId(secret);
     this.#now = now;
+    this.#acks = Boolean(acks);
   }
 
   /** The highest epoch known: join reply, `rekey`, or a key held. */
@@ -65,6 +84,8 @@ export class RoomSession {
   get flaggedCount() { return this.#flagged; }
   /** Messages held back until their epoch's key arrives. */
   get heldCount() { return this.#held.length; }
+  /** Our texts the server acknowledged. */
+  get sentCount() { return this.#sentCount; }
 
   /** Runs state-changing async work one call at a time, so chains, prev and the transcript stay in order. */
   #serial(fn) {
@@ -73,7 +94,7 @@ export class RoomSession {
     return run;
   }
 
-  /** Makes the identity, link keys, join key and member ID; returns the `join` payload. */
+  /** Makes the identity, link keys, join key, member ID and resume secret; returns the `join` payload (§7.4). */
   async start(name) {
     const displayName = validateName(name);
     this.#linkKeys = await deriveLinkKeys(this.#secret, this.#roomId);
@@ -87,7 +108,69 @@ export class RoomSession {
       linkKeys: this.#linkKeys, roomId: this.#roomId, memberId: this.memberId, identity: this.#identity, name: displayName,
     });
     this.#self = { memberId: this.memberId, name: displayName, ecdhPub, sigPub, fingerprint: await fingerprint(ecdhPub, sigPub) };
-    return { v: PROTOCOL_VERSION, room: this.#roomId, ...announcement, join_key: this.#joinKey };
+    this.#resume = randomId();
+    const resumeHash = b64uEncode(await sha256(b64uDecode(this.#resume)));
+    return { v: PROTOCOL_VERSION, room: this.#roomId, ...announcement, join_key: this.#joinKey, resume_hash: resumeHash };
+  }
+
+  /** The `resume` payload {room, member_id, proof} for a new socket (§7.4); not_ready before start() or after wipe(). */
+  resumePayload() {
+    if (!this.#identity || !this.#resume) throw new ProtocolError("not_ready");
+    return { room: this.#roomId, member_id: this.memberId, proof: this.#resume };
+  }
+
+  /**
+   * Takes the `resume` ack (§7.4) -> {missed, joined, left}. `missed` is the events to feed, in order,
+   * to the normal handlers (ack.missed, then a `rekey` to ack.epoch when no missed rekey reached it).
+   * Members the ack lists and no missed event explains are reconciled first under the normal floor
+   * rules: newcomers added (`joined`: members), the vanished removed (`left`: IDs). Every envelope
+   * still awaiting its outcome went out on the dropped socket: takeResendable() sends it again, unchanged.
+   */
+  resumed(ack) {
+    return this.#serial(async () => {
+      if (!this.#identity || !this.#listed) throw new ProtocolError("not_ready");
+      if (!Array.isArray(ack?.members)) throw new ProtocolError("bad_encoding");
+      const missed = (Array.isArray(ack.missed) ? ack.missed : [])
+        .filter((item) => Array.isArray(item) && item.length === 2 && typeof item[0] === "string");
+      const named = (event) => new Set(missed.filter(([name, data]) => name === event).map(([, data]) => data?.member_id));
+      const joinedLater = named("member_joined"), leftLater = named("member_left");
+      const joined = [], left = [];
+      for (const announcement of ack.members) {
+        const id = announcement?.member_id;
+        if (this.#members.has(id) || this.#removed.has(id) || joinedLater.has(id)) continue;
+        const member = await this.#addMember(announcement);
+        if (member) joined.push(member);
+      }
+      const listed = new Set(ack.members.map((a) => a?.member_id));
+      for (const id of [...this.#members.keys()]) {
+        if (id !== this.memberId && !listed.has(id) && !leftLater.has(id) && this.removeMember(id)) left.push(id);
+      }
+      for (const announcement of ack.members) this.#noteAway(announcement);
+      for (const entry of this.#flight) entry.again = true;
+      const rekeyed = Math.max(this.#epoch, ...missed.filter(([name, data]) => name === "rekey" && Number.isSafeInteger(data?.epoch))
+        .map(([, data]) => data.epoch));
+      const events = [...missed];
+      if (Number.isSafeInteger(ack.epoch) && ack.epoch > rekeyed) events.push(["rekey", { epoch: ack.epoch, creator: null, passed_over: null }]);
+      return { missed: events, joined, left };
+    });
+  }
+
+  /** A member listing (join or resume ack) says whether that member is away. */
+  #noteAway(announcement) {
+    const id = announcement?.member_id;
+    if (announcement?.away === true) this.markAway(id); else if (this.#members.has(id)) this.#away.delete(id);
+  }
+
+  /** `member_away`: its socket dropped, it keeps its seat and keys (members() shows it away). False if unknown. */
+  markAway(memberId) {
+    if (memberId === this.memberId || !this.#members.has(memberId)) return false;
+    this.#away.add(memberId);
+    return true;
+  }
+
+  /** `member_back`: it resumed. False if it was not away. */
+  markBack(memberId) {
+    return this.#away.delete(memberId);
   }
 
   /** Takes the join ack: current epoch and the earlier members in join order; we come last. */
@@ -96,6 +179,7 @@ export class RoomSession {
       if (ack?.v !== undefined && ack.v !== PROTOCOL_VERSION) throw new ProtocolError("bad_version");
       this.setEpoch(ack.epoch);
       for (const announcement of ack.members ?? []) await this.#addMember(announcement);
+      for (const announcement of ack.members ?? []) this.#noteAway(announcement);
       this.#members.set(this.memberId, { ...this.#self, isSelf: true });
       this.#listed = true;
       this.#noteWait();
@@ -133,6 +217,7 @@ export class RoomSession {
   removeMember(memberId) {
     if (memberId === this.memberId || typeof memberId !== "string") return false;
     this.#removed.add(memberId);
+    this.#away.delete(memberId);
     if (!this.#members.delete(memberId)) return false;
     this.#raiseFloor(); // nothing more under a key the removed member holds, rekey or not
     return true;
@@ -242,48 +327,189 @@ export class RoomSession {
     return this.#key ? { epoch: this.#key.epoch, digits: this.#key.safetyCode, qr: this.#key.safetyQr } : null;
   }
 
-  /** Seals `body` as our next envelope of the held epoch and records it. */
-  async #sealBody(body) {
+  /** True when a new envelope may be sealed now: ready, no outcome awaited, and the held epoch not refused as stale. */
+  #canSeal() {
+    return this.ready && this.#flight.length === 0 && this.#key.epoch > this.#staleEpoch;
+  }
+
+  /** Seals `body` as our next envelope of the held epoch, chained on our last acknowledged one; pending (§6.6). */
+  async #sealBody(body, kind, item = null) {
     const { epoch, chains } = this.#key;
     const { envelope, hash } = await sealMessage({
-      roomId: this.#roomId, epoch, chain: chains.get(this.memberId), identity: this.#identity, sender: this.memberId, prev: this.#prev, body,
+      roomId: this.#roomId, epoch, chain: chains.get(this.memberId), identity: this.#identity, sender: this.memberId, prev: this.#acked, body,
     });
     if (!this.#identity) throw new ProtocolError("not_ready"); // wiped while we awaited
-    this.#prev = hash;
-    this.#transcript.sent({ epoch, seq: envelope.seq, hash });
+    const entry = { envelope, hash, kind, item, again: false };
+    this.#transcript.sealed({ epoch, seq: envelope.seq, hash });
+    if (this.#acks) this.#flight.push(entry); else this.#acknowledge(entry);
     return envelope;
   }
 
-  /** Our `confirm` for the held epoch (§5.5), to send right after holding it; null once sent or while securing. */
+  /** The server took `entry`: it becomes our chain head, our digest head and (a text) the `after` of our next. */
+  #acknowledge({ envelope: { epoch, seq }, hash, kind, item }) {
+    this.#acked = hash;
+    this.#transcript.sent({ epoch, seq, hash });
+    if (kind !== "text") return null;
+    this.#transcript.shown([this.memberId, epoch, seq]);
+    this.#textSinceDigest = true;
+    this.#sentCount += 1;
+    return { localId: item.localId, text: item.text, me: item.me, epoch, seq };
+  }
+
+  /** A text to send: checked (empty, too_long) and given a local ID. */
+  #item(text, me) {
+    const size = typeof text === "string" ? utf8Length(text) : 0;
+    if (size === 0) throw new ProtocolError("empty");
+    if (size > MAX_TEXT_BYTES) throw new ProtocolError("too_long");
+    this.#localIds += 1;
+    return { localId: `p${this.#localIds}`, text, me: Boolean(me) };
+  }
+
+  #sealText(item) {
+    return this.#sealBody({ t: "text", text: item.text, after: this.#transcript.lastShown, me: item.me }, "text", item);
+  }
+
+  async #confirm() {
+    if (!this.#canSeal() || this.#key.confirmed) return null;
+    this.#key.confirmed = true;
+    return this.#sealBody({ t: "confirm" }, "confirm");
+  }
+
+  /**
+   * Our `confirm` for the held epoch (§5.5), to send right after holding it; null once sealed, while
+   * securing, or (acks) while an older envelope's outcome is awaited - takeResendable() seals it then.
+   */
   makeConfirm() {
+    return this.#serial(() => this.#confirm());
+  }
+
+  /**
+   * Encrypts and signs a text now -> envelope (pending with acks). not_ready while securing, before
+   * makeConfirm(), while texts are queued, or (acks) while an envelope's outcome is awaited: queue() it then.
+   */
+  seal(text, { me = false } = {}) {
     return this.#serial(async () => {
-      if (!this.ready || this.#key.confirmed) return null;
-      this.#key.confirmed = true;
-      return this.#sealBody({ t: "confirm" });
+      if (!this.#canSeal() || !this.#key.confirmed || this.#outbox.length > 0) throw new ProtocolError("not_ready");
+      return this.#sealText(this.#item(text, me));
     });
   }
 
-  /** Encrypts and signs a text; not_ready while securing or before makeConfirm() for the held epoch. */
-  seal(text, { me = false } = {}) {
+  /** Queues a text (offline, securing or not) -> its local ID; takeResendable() seals it in order. */
+  queue(text, { me = false } = {}) {
+    if (!this.#transcript) throw new ProtocolError("not_ready");
+    const item = this.#item(text, me);
+    this.#outbox.push(item);
+    return item.localId;
+  }
+
+  /**
+   * What to send now, in order (§6.6): with acks at most one envelope, and none while an outcome is
+   * awaited - an envelope refused for a passing reason (unchanged), our confirm, or the next queued
+   * text sealed under the held epoch (a text the server refused as stale is sealed again this way).
+   * Without acks, every queued text at once. Call it after each outcome, after holding a key and on resume.
+   */
+  takeResendable() {
     return this.#serial(async () => {
-      if (!this.ready || !this.#key.confirmed) throw new ProtocolError("not_ready");
-      const size = typeof text === "string" ? utf8Length(text) : 0;
-      if (size === 0) throw new ProtocolError("empty");
-      if (size > MAX_TEXT_BYTES) throw new ProtocolError("too_long");
-      const envelope = await this.#sealBody({ t: "text", text, after: this.#transcript.lastShown, me: Boolean(me) });
-      this.#transcript.shown([this.memberId, envelope.epoch, envelope.seq]);
-      this.#textSinceDigest = true;
-      return envelope;
+      if (!this.#identity || !this.ready) return [];
+      if (!this.#acks) {
+        const out = [];
+        if (!this.#key.confirmed) return out;
+        while (this.#outbox.length > 0) out.push(await this.#sealText(this.#outbox.shift()));
+        return out;
+      }
+      if (this.#flight.some((entry) => !entry.again)) return [];
+      const first = this.#flight[0];
+      if (first && this.#key.epoch > first.envelope.epoch) this.#requeueStale(first.envelope.epoch); // the room moved on
+      else if (first) {
+        if (first.envelope.epoch <= this.#staleEpoch) return [];
+        first.again = false;
+        return [first.envelope];
+      }
+      if (!this.#canSeal()) return [];
+      if (!this.#key.confirmed) return [await this.#confirm()];
+      const item = this.#outbox.shift();
+      if (!item) return [];
+      try {
+        return [await this.#sealText(item)];
+      } catch (error) {
+        this.#outbox.unshift(item);
+        throw error;
+      }
     });
+  }
+
+  /** The index in flight of one of our envelopes, or -1. */
+  #find(envelope) {
+    return this.#flight.findIndex(({ envelope: e }) => e.epoch === envelope?.epoch && e.seq === envelope?.seq && e.sig === envelope?.sig);
+  }
+
+  /** The UI's view of a pending text. */
+  static #info(item, state, extra = {}) {
+    return { localId: item.localId, text: item.text, me: item.me, state, ...extra };
+  }
+
+  /**
+   * The server acknowledged `envelope` ({ok: true}): our chain moves past it. -> {localId, text, me,
+   * epoch, seq} for a text, null for a confirm, a digest or an envelope not pending.
+   */
+  sent(envelope) {
+    return this.#serial(async () => {
+      const index = this.#find(envelope);
+      if (index < 0) return null;
+      return this.#acknowledge(this.#flight.splice(index, 1)[0]);
+    });
+  }
+
+  /**
+   * The server refused `envelope` with `code`, or it never answered (code "offline" / "timeout"):
+   * TRANSIENT_REFUSALS -> the same envelope again later ({state: "retry"}); stale_epoch -> the text goes
+   * back to the front of the queue to be sealed under a newer epoch ({state: "queued"}); anything else
+   * -> {state: "failed", code}. Null for a confirm, a digest or an envelope not pending.
+   */
+  refused(envelope, code) {
+    return this.#serial(async () => {
+      const index = this.#find(envelope);
+      if (index < 0) return null;
+      const entry = this.#flight[index];
+      let state = "retry";
+      if (code === "stale_epoch") {
+        this.#requeueStale(entry.envelope.epoch);
+        state = "queued";
+      } else if (TRANSIENT_REFUSALS.has(code)) {
+        entry.again = true;
+      } else {
+        this.#flight.splice(index, 1);
+        state = "failed";
+      }
+      return entry.item ? RoomSession.#info(entry.item, state, state === "failed" ? { code } : {}) : null;
+    });
+  }
+
+  /** The server is past `epoch`: what we sealed under it never went out; its texts are queued again, first. */
+  #requeueStale(epoch) {
+    this.#staleEpoch = Math.max(this.#staleEpoch, epoch);
+    const stale = this.#flight.filter((entry) => entry.envelope.epoch <= epoch);
+    this.#flight = this.#flight.filter((entry) => entry.envelope.epoch > epoch);
+    this.#outbox.unshift(...stale.filter((entry) => entry.item).map((entry) => entry.item));
+    if (stale.some((entry) => entry.kind === "digest")) this.#textSinceDigest = true; // a fresh one replaces it
+  }
+
+  /** Our texts not acknowledged yet, in send order: [{localId, text, me, state: "sending" | "retry" | "queued"}]. */
+  pending() {
+    return [
+      ...this.#flight.filter((entry) => entry.item).map((entry) => RoomSession.#info(entry.item, entry.again ? "retry" : "sending")),
+      ...this.#outbox.map((item) => RoomSession.#info(item, "queued")),
+    ];
   }
 
   /** Our digest (§6.5) when one is due (a text shown or sent since the last, DIGEST_INTERVAL_MS passed), else null. */
   makeDigest() {
     return this.#serial(async () => {
       const now = this.#now();
-      if (!this.ready || !this.#key.confirmed || !this.#textSinceDigest || now - this.#lastDigestAt < DIGEST_INTERVAL_MS) return null;
+      if (!this.#canSeal() || this.#outbox.length > 0 || !this.#key.confirmed || !this.#textSinceDigest
+        || now - this.#lastDigestAt < DIGEST_INTERVAL_MS) return null;
       const heads = this.#transcript.heads();
-      const envelope = await this.#sealBody({ t: "digest", heads });
+      const envelope = await this.#sealBody({ t: "digest", heads }, "digest");
       this.#lastDigestAt = now;
       this.#textSinceDigest = false;
       return envelope;
@@ -357,6 +583,7 @@ export class RoomSession {
   /** The §6.4 checks with the key held, then the chain, display-order and digest bookkeeping. */
   async #openNow(envelope) {
     const { sender, chain } = this.#checkEnvelope(envelope);
+    if (await this.#isCopy(envelope, sender.memberId)) return { ignored: true, duplicate: true, notices: [] };
     const late = Number.isSafeInteger(envelope.seq) && envelope.seq < chain.next;
     const { body, hash } = await openMessage({ roomId: this.#roomId, envelope, chain, sender });
     if (!this.#members.has(sender.memberId)) throw new ProtocolError("not_member"); // removed while we awaited
@@ -378,6 +605,13 @@ export class RoomSession {
       memberId, name: this.member(memberId).name, text: body.text, me: body.me, epoch, seq,
       late, outOfOrder, afterReplies, notices,
     };
+  }
+
+  /** True for an exact copy of an envelope already accepted (a resend whose first copy did arrive, §6.6). */
+  async #isCopy(envelope, memberId) {
+    const seen = this.#transcript.hashOf(memberId, envelope.epoch, envelope.seq);
+    if (seen === undefined) return false;
+    return seen === await envelopeHash(this.#roomId, envelope).catch(() => null);
   }
 
   /** Notices whose wait ran out: digest heads never filled (gaps), and once per epoch the members not heard from. */
@@ -406,7 +640,7 @@ export class RoomSession {
       const count = (seen.get(key) ?? 0) + 1;
       seen.set(key, count);
       const name = count === 1 ? m.name : `${m.name} (${count})`;
-      return { memberId: m.memberId, name, fingerprint: m.fingerprint, isSelf: m.isSelf };
+      return { memberId: m.memberId, name, fingerprint: m.fingerprint, isSelf: m.isSelf, away: this.#away.has(m.memberId) };
     });
   }
 
@@ -415,8 +649,12 @@ export class RoomSession {
     return this.members().find((m) => m.memberId === memberId) ?? null;
   }
 
-  /** Drops every key, chain, member, held message and counter so nothing of the room stays reachable. */
+  /**
+   * Drops every key, chain, member, held message, pending text, the resume secret and every counter so
+   * nothing of the room stays reachable. -> the texts never acknowledged [{localId, text, me}] (now failed).
+   */
   wipe() {
+    const failed = this.pending().map(({ localId, text, me }) => ({ localId, text, me }));
     for (const chain of this.#key?.chains.values() ?? []) chain.drop();
     this.#secret = this.#linkKeys = this.#joinKey = this.#identity = this.#self = this.#key = this.memberId = null;
     this.#transcript = null;
@@ -426,7 +664,12 @@ export class RoomSession {
     this.#reportedMissing = new Set();
     this.#held = [];
     this.#listed = false;
-    this.#prev = ZERO_HASH;
-    this.#epoch = this.#floor = this.#rejected = this.#flagged = 0;
+    this.#acked = ZERO_HASH;
+    this.#flight = [];
+    this.#outbox = [];
+    this.#away = new Set();
+    this.#resume = null;
+    this.#epoch = this.#floor = this.#rejected = this.#flagged = this.#staleEpoch = this.#sentCount = 0;
+    return failed;
   }
 }

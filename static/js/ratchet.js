@@ -187,6 +187,18 @@ export async function sealMessage({ roomId, epoch, chain, identity, sender, prev
   });
 }
 
+/** H of an envelope (§6.1) as b64u, for spotting an exact copy of one already accepted; bad_encoding if malformed. */
+export async function envelopeHash(roomId, envelope) {
+  const { epoch, sender, seq, prev, iv, ct } = envelope ?? {};
+  checkCounter(epoch, 1);
+  checkCounter(seq, 1);
+  checkId(sender);
+  decodeField(prev, 32);
+  decodeField(iv, 12);
+  if (typeof ct !== "string") throw new ProtocolError("bad_encoding");
+  return b64uEncode(await sha256(envelopeLabels({ roomId, epoch, sender, seq, prev, iv, ct }).sigInput));
+}
+
 /** §6.4 checks 1 (version), 3 (signature), 4 (chain window) and 5 (decrypt, padding, body) -> {body, hash}. */
 export async function openMessage({ roomId, envelope, chain, sender }) {
   const { v, epoch, sender: senderId, seq, prev, iv, ct, sig } = envelope ?? {};

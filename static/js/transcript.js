@@ -46,10 +46,20 @@ export class Transcript {
     keep(this.#hashes.get(memberId), `${epoch}:${seq}`, hash, KEPT_HASHES);
   }
 
-  /** Records one of our own envelopes (text, confirm or digest). */
+  /** Records one of our own envelopes as sealed (pending): a digest naming it is not "in your name" (§6.6). */
+  sealed({ epoch, seq, hash }) {
+    this.#record(this.#me, epoch, seq, hash);
+  }
+
+  /** Records one of our own envelopes (text, confirm or digest) as acknowledged: our head in digests. */
   sent({ epoch, seq, hash }) {
     this.#record(this.#me, epoch, seq, hash);
     this.#last.set(this.#me, { epoch, seq, hash });
+  }
+
+  /** The hash we accepted for (member, epoch, seq), or undefined (an exact copy of it is a harmless duplicate). */
+  hashOf(memberId, epoch, seq) {
+    return this.#hashes.get(memberId)?.get(`${epoch}:${seq}`);
   }
 
   /** Records an accepted envelope; returns the notices its place in the sender's chain raises (§6.4). */

@@ -11,7 +11,7 @@ export function fakeClock(start = 1_000_000) {
 
 /** Drops the join payload's extra fields, leaving the announcement the server relays. */
 export function announcementOf(joinPayload) {
-  const { v, room, join_key: joinKey, ...announcement } = joinPayload;
+  const { v, room, join_key: joinKey, resume_hash: resumeHash, ...announcement } = joinPayload;
   return announcement;
 }
 
