@@ -5,6 +5,10 @@ The epoch floor (§5.5) keeps a lying server from keeping members on a key that 
 removed member, or a newcomer, should not have; the roster check (§5.3) refuses a
 key made for a room other than the one this member sees; the transcript (§6.4-6.5)
 shows what the relay dropped, reordered or showed differently to others.
+
+Sending (§6.6): with `acks`, an envelope is pending until the caller reports the
+server's answer (sent / refused); `prev` is the hash of our last acknowledged
+envelope, so a refused one never leaves a hole in the chain receivers check.
 """
 
 import time
@@ -20,18 +24,25 @@ KEY_MISSING_SECONDS = 3  # without a usable key, then `key_missing` (once per ep
 DIGEST_INTERVAL_SECONDS = 5  # at most one digest this often (§6.5)
 DIGEST_GRACE_SECONDS = 3  # how long a digest head may wait for its message
 KICK_CONFIRM_SECONDS = 5  # the admin's "Removing..." turns into a warning after this
+# Refusals after which the very same envelope is sent again (§6.6); stale_epoch re-seals, any other code fails.
+TRANSIENT_REFUSALS = frozenset({"rate_limited", "busy", "internal", "timeout", "offline", "no_answer"})
 
 
 class RoomSession:
     """Who is in the room, which epoch we hold, and every check on what arrives."""
 
-    def __init__(self, room_id, secret, now=time.monotonic):
-        """Bind the session to a room and derive the link keys and join key from the secret."""
+    def __init__(self, room_id, secret, now=time.monotonic, acks=False):
+        """Bind the session to a room and derive the link keys and join key from the secret.
+
+        `acks`: the caller reports every envelope's outcome with sent() / refused() (§6.6);
+        without it every envelope counts as acknowledged when sealed (v2.0, no resending).
+        """
         crypto.b64u_decode(room_id, crypto.ID_BYTES)
         self.room_id = room_id
         self._link_keys = crypto.derive_link_keys(secret, room_id)
         self._join_key, _ = crypto.derive_join_key(secret)
         self._now = now
+        self._acks = bool(acks)
         self._reset()
 
     def _reset(self):
@@ -57,11 +68,19 @@ class RoomSession:
         self._activity = False  # a text shown or sent since our last digest
         self._last_digest_at = None
         self._kicks = {}  # member_id -> (started, epoch held then)
+        self._acked = envelope.FIRST_PREV  # hash of our last acknowledged envelope: the next one's prev (§6.6)
+        self._flight = []  # [{"envelope", "hash", "kind", "item", "again"}]: sealed, outcome not known
+        self._outbox = []  # [{"local_id", "text", "me"}]: texts not sealed yet, in order
+        self._local_ids = 0
+        self.sent_count = 0  # our texts the server acknowledged
+        self._stale_epoch = 0  # the newest epoch the server refused as stale: nothing more is sealed under it
+        self._resume = None  # the resume secret R (b64u), until wipe (§7.4)
+        self._away = set()  # members whose socket dropped and who may resume
 
     # --- joining -----------------------------------------------------------
 
     def start(self, name):
-        """Make this run's identity and member ID; the `join` payload."""
+        """Make this run's identity, member ID and resume secret; the `join` payload (with resume_hash, §7.4)."""
         self.name = crypto.validate_name(name)
         self._identity = crypto.generate_identity()
         self.member_id = crypto.random_id()
@@ -70,7 +89,83 @@ class RoomSession:
         announcement = crypto.seal_announcement(
             self._link_keys, self.room_id, self.member_id, self._identity, self.name
         )
-        return {"v": crypto.PROTOCOL_VERSION, "room": self.room_id, **announcement, "join_key": self._join_key}
+        self._resume = crypto.random_id()
+        resume_hash = crypto.b64u_encode(crypto.sha256(crypto.b64u_decode(self._resume)))
+        return {"v": crypto.PROTOCOL_VERSION, "room": self.room_id, **announcement, "join_key": self._join_key,
+                "resume_hash": resume_hash}
+
+    def resume_payload(self):
+        """The `resume` payload {room, member_id, proof} for a new socket (§7.4); not_ready before start or after wipe."""
+        self._require_started()
+        return {"room": self.room_id, "member_id": self.member_id, "proof": self._resume}
+
+    def resumed(self, ack):
+        """Take the `resume` ack (§7.4); {"missed", "joined", "left"}.
+
+        `missed` is the events to feed, in order, to the normal handlers (ack.missed, then a
+        `rekey` to ack.epoch when no missed rekey reached it). Members the ack lists and no
+        missed event explains are reconciled first under the normal floor rules: newcomers
+        added (`joined`: members), the vanished removed (`left`: IDs). Every envelope still
+        pending went out on the dropped socket: take_resendable() sends it again, unchanged.
+        """
+        self._require_started()
+        if not self._listed:
+            raise ProtocolError("not_ready", "resume before the join ack")
+        if not isinstance(ack, dict) or not isinstance(ack.get("members"), list):
+            raise ProtocolError("bad_encoding", "resume ack without members")
+        missed = [list(item) for item in ack.get("missed") or []
+                  if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)]
+
+        def named(event):
+            return {data.get("member_id") for name, data in missed if name == event and isinstance(data, dict)}
+
+        joined_later, left_later = named("member_joined"), named("member_left")
+        joined, left = [], []
+        listing = [a for a in ack["members"] if isinstance(a, dict)]
+        for announcement in listing:
+            member_id = announcement.get("member_id")
+            if member_id in self._members or member_id in self._removed or member_id in joined_later:
+                continue
+            member = self.add_member(announcement)
+            if member is not None:
+                joined.append(member)
+        listed = {a.get("member_id") for a in listing}
+        for member_id in list(self._members):
+            if member_id not in listed and member_id not in left_later and self.remove_member(member_id):
+                left.append(member_id)
+        for announcement in listing:
+            self._note_away(announcement)
+        for entry in self._flight:
+            entry["again"] = True
+        rekeyed = max([self.epoch] + [data["epoch"] for name, data in missed if name == "rekey"
+                                      and isinstance(data, dict) and type(data.get("epoch")) is int])
+        events = list(missed)
+        epoch = ack.get("epoch")
+        if type(epoch) is int and epoch > rekeyed:
+            events.append(["rekey", {"epoch": epoch, "creator": None, "passed_over": None}])
+        return {"missed": events, "joined": joined, "left": left}
+
+    def _note_away(self, announcement):
+        """A member listing (join or resume ack) says whether that member is away."""
+        member_id = announcement.get("member_id")
+        if announcement.get("away") is True:
+            self.mark_away(member_id)
+        else:
+            self._away.discard(member_id)
+
+    def mark_away(self, member_id):
+        """`member_away`: its socket dropped; it keeps its seat and keys (members() shows it away)."""
+        if member_id not in self._members:
+            return False
+        self._away.add(member_id)
+        return True
+
+    def mark_back(self, member_id):
+        """`member_back`: it resumed. False if it was not away."""
+        if member_id not in self._away:
+            return False
+        self._away.discard(member_id)
+        return True
 
     def joined(self, ack):
         """Take the join ack: the current epoch and the members already there."""
@@ -78,6 +173,9 @@ class RoomSession:
         self.set_epoch(ack.get("epoch", 0))
         for announcement in ack.get("members", []):
             self.add_member(announcement)
+        for announcement in ack.get("members", []):
+            if isinstance(announcement, dict):
+                self._note_away(announcement)
         self._order.append(self.member_id)
         self._listed = True
         self._note_waiting()
@@ -134,6 +232,7 @@ class RoomSession:
         if not isinstance(member_id, str) or member_id == self.member_id:
             return None
         self._removed.add(member_id)
+        self._away.discard(member_id)
         member = self._members.pop(member_id, None)
         if member is not None:
             self._order.remove(member_id)
@@ -158,7 +257,7 @@ class RoomSession:
             seen[key] = seen.get(key, 0) + 1
             shown = member.name if seen[key] == 1 else f"{member.name} ({seen[key]})"
             listing.append({"member_id": member_id, "name": shown, "fingerprint": member.fingerprint,
-                            "is_self": member_id == self.member_id})
+                            "is_self": member_id == self.member_id, "away": member_id in self._away})
         return listing
 
     def display_name(self, member_id):
@@ -280,35 +379,168 @@ class RoomSession:
 
     # --- messages (§6) ---------------------------------------------------------
 
-    def seal(self, text, me=False):
-        """Envelope for `text` as our next message; not_ready while securing."""
-        envelope.check_text(text)
-        if not self.ready:
-            raise ProtocolError("not_ready", "the room key is not held yet")
-        body = envelope.text_body(text, self._transcript.last_shown, me)
-        sealed = self._seal(body)
-        self._transcript.shown((self.member_id, sealed["epoch"], sealed["seq"]))
-        self._activity = True
-        return sealed
+    def _can_seal(self):
+        """True when a new envelope may be sealed now: ready, nothing pending, the held epoch not refused as stale."""
+        return self.ready and not self._flight and self._keys.epoch > self._stale_epoch
 
-    def _seal(self, body):
-        """Seal any body in our chain of the held epoch and record its hash as our chain head."""
+    def _item(self, text, me):
+        """A text to send: checked (empty, too_long) and given a local ID."""
+        envelope.check_text(text)
+        self._local_ids += 1
+        return {"local_id": f"p{self._local_ids}", "text": text, "me": bool(me)}
+
+    def seal(self, text, me=False):
+        """Envelope for `text` as our next message, pending with acks.
+
+        not_ready while securing, while texts are queued, or (acks) while an envelope is pending: queue() it then.
+        """
+        envelope.check_text(text)
+        if not self._can_seal() or self._outbox:
+            raise ProtocolError("not_ready", "the room key is not held yet, or another message is on its way")
+        return self._seal_text(self._item(text, me))
+
+    def _seal_text(self, item):
+        """Seal a queued text under the held epoch."""
+        body = envelope.text_body(item["text"], self._transcript.last_shown, item["me"])
+        return self._seal(body, "text", item)
+
+    def _seal(self, body, kind=None, item=None):
+        """Seal any body in our chain of the held epoch, chained on our last acknowledged envelope (§6.6)."""
+        kind = kind or body.get("t")
         epoch, chain = self._keys.epoch, self._keys.chains[self.member_id]
         sealed, digest = envelope.seal_message(
-            self.room_id, epoch, chain, self._identity, self.member_id, self._transcript.prev(self.member_id), body
+            self.room_id, epoch, chain, self._identity, self.member_id, self._acked, body
         )
-        self._transcript.sent(epoch, sealed["seq"], digest)
+        entry = {"envelope": sealed, "hash": digest, "kind": kind, "item": item, "again": False}
+        self._transcript.sealed(epoch, sealed["seq"], digest)
+        if self._acks:
+            self._flight.append(entry)
+        else:
+            self._acknowledge(entry)
         return sealed
+
+    def _acknowledge(self, entry):
+        """The server took `entry`: our chain head, our digest head and (a text) the `after` of our next."""
+        sealed, digest = entry["envelope"], entry["hash"]
+        epoch, seq = sealed["epoch"], sealed["seq"]
+        self._acked = crypto.b64u_encode(digest)
+        self._transcript.sent(epoch, seq, digest)
+        if entry["kind"] != "text" or entry["item"] is None:
+            return None
+        self._transcript.shown((self.member_id, epoch, seq))
+        self._activity = True
+        self.sent_count += 1
+        item = entry["item"]
+        return {"local_id": item["local_id"], "text": item["text"], "me": item["me"], "epoch": epoch, "seq": seq}
+
+    def queue(self, text, me=False):
+        """Queue a text (offline, securing or not); its local ID. take_resendable() seals it in order."""
+        self._require_started()
+        item = self._item(text, me)
+        self._outbox.append(item)
+        return item["local_id"]
+
+    def take_resendable(self):
+        """What to send now, in order (§6.6).
+
+        With acks at most one envelope, none while one is pending: a transiently refused one
+        again (unchanged), or the next queued text sealed under the held epoch (a text refused
+        as stale is sealed again this way). Without acks, every queued text at once.
+        """
+        if self._identity is None or not self.ready:
+            return []
+        if not self._acks:
+            out = []
+            while self._outbox:
+                out.append(self._seal_text(self._outbox.pop(0)))
+            return out
+        if any(not entry["again"] for entry in self._flight):
+            return []
+        if self._flight:
+            first = self._flight[0]
+            if self._keys.epoch > first["envelope"]["epoch"]:
+                self._requeue_stale(first["envelope"]["epoch"])  # the room moved on
+            elif first["envelope"]["epoch"] <= self._stale_epoch:
+                return []
+            else:
+                first["again"] = False
+                return [first["envelope"]]
+        if not self._can_seal() or not self._outbox:
+            return []
+        item = self._outbox.pop(0)
+        try:
+            return [self._seal_text(item)]
+        except ProtocolError:
+            self._outbox.insert(0, item)
+            raise
+
+    def _find(self, sealed):
+        """The index of one of our pending envelopes, or -1."""
+        if not isinstance(sealed, dict):
+            return -1
+        for index, entry in enumerate(self._flight):
+            e = entry["envelope"]
+            if (e["epoch"], e["seq"], e["sig"]) == (sealed.get("epoch"), sealed.get("seq"), sealed.get("sig")):
+                return index
+        return -1
+
+    @staticmethod
+    def _info(item, state, **extra):
+        """The UI's view of a pending text."""
+        return {"local_id": item["local_id"], "text": item["text"], "me": item["me"], "state": state, **extra}
+
+    def sent(self, sealed):
+        """The server acknowledged `sealed`; {local_id, text, me, epoch, seq} for a text, None otherwise."""
+        index = self._find(sealed)
+        if index < 0:
+            return None
+        return self._acknowledge(self._flight.pop(index))
+
+    def refused(self, sealed, code):
+        """The server refused `sealed` with `code` ("offline" / "timeout" when no answer came).
+
+        TRANSIENT_REFUSALS: the same envelope again later (state "retry"); stale_epoch: the
+        text goes back to the front of the queue, sealed again under a newer epoch ("queued");
+        anything else: "failed" with the code. None for a digest or an envelope not pending.
+        """
+        index = self._find(sealed)
+        if index < 0:
+            return None
+        entry = self._flight[index]
+        state, extra = "retry", {}
+        if code == "stale_epoch":
+            self._requeue_stale(entry["envelope"]["epoch"])
+            state = "queued"
+        elif code in TRANSIENT_REFUSALS:
+            entry["again"] = True
+        else:
+            self._flight.pop(index)
+            state, extra = "failed", {"code": code}
+        return self._info(entry["item"], state, **extra) if entry["item"] else None
+
+    def _requeue_stale(self, epoch):
+        """The server is past `epoch`: what we sealed under it never went out; its texts are queued again, first."""
+        self._stale_epoch = max(self._stale_epoch, epoch)
+        stale = [entry for entry in self._flight if entry["envelope"]["epoch"] <= epoch]
+        self._flight = [entry for entry in self._flight if entry["envelope"]["epoch"] > epoch]
+        self._outbox[:0] = [entry["item"] for entry in stale if entry["item"]]
+        if any(entry["kind"] == "digest" for entry in stale):
+            self._activity = True  # a fresh digest replaces it
+
+    def pending(self):
+        """Our texts not acknowledged yet, in send order: [{local_id, text, me, state}]."""
+        flying = [self._info(e["item"], "retry" if e["again"] else "sending") for e in self._flight if e["item"]]
+        return flying + [self._info(item, "queued") for item in self._outbox]
 
     def make_digest(self):
         """A digest envelope when one is due (§6.5: a text since the last, 5 s apart), else None."""
-        if not self.ready or not self._activity:
+        if not self._can_seal() or self._outbox or not self._activity:
             return None
         now = self._now()
         if self._last_digest_at is not None and now - self._last_digest_at < DIGEST_INTERVAL_SECONDS:
             return None
         self._activity, self._last_digest_at = False, now
-        return self._seal(envelope.digest_body(self._transcript.heads()))
+        return self._seal(envelope.digest_body(self._transcript.heads()), "digest")
 
     def pending_notices(self):
         """Gap notices for digest heads whose messages never came within the grace period."""
@@ -374,6 +606,9 @@ class RoomSession:
         chain = self._keys.chains.get(sender.member_id)
         if chain is None:
             raise ProtocolError("not_member", "the sender is not in this epoch's roster")
+        seen = self._transcript.hash_of(sender.member_id, env["epoch"], env["seq"])
+        if seen is not None and seen == envelope.envelope_hash(self.room_id, env):
+            return {"unknown": True, "duplicate": True, "notices": []}  # a resend whose first copy arrived (§6.6)
         body, digest, late = envelope.open_message(self.room_id, env, chain, sender)
         notices = self._transcript.received(sender.member_id, env["epoch"], env["seq"], env["prev"], digest, late)
         if body["t"] == "digest":
@@ -394,7 +629,11 @@ class RoomSession:
     # --- the end -------------------------------------------------------------
 
     def wipe(self):
-        """Forget every key, member, held message and counter (at burn, kick or exit)."""
+        """Forget every key, member, held message, pending text, the resume secret and counter (burn, kick, exit).
+
+        Returns the texts never acknowledged, [{local_id, text, me}], so the caller shows them failed.
+        """
+        failed = [{k: p[k] for k in ("local_id", "text", "me")} for p in self.pending()]
         if self._keys is not None:
             self._keys.wipe()
         self._members.clear()
@@ -402,3 +641,4 @@ class RoomSession:
         self._link_keys = None
         self._join_key = None
         self._reset()
+        return failed

@@ -46,10 +46,18 @@ class Transcript:
         last = self._last.get(member_id)
         return None if last is None else last[:2]
 
+    def sealed(self, epoch, seq, digest):
+        """Record one of our own envelopes as sealed (pending): a digest naming it is not "in your name" (§6.6)."""
+        self._record(self.me, epoch, seq, digest)
+
     def sent(self, epoch, seq, digest):
-        """Record one of our own envelopes (text or digest): the next one's `prev`."""
+        """Record one of our own envelopes (text or digest) as acknowledged: our head in digests."""
         self._record(self.me, epoch, seq, digest)
         self._last[self.me] = (epoch, seq, digest)
+
+    def hash_of(self, member_id, epoch, seq):
+        """The hash accepted for (member, epoch, seq), or None (an exact copy of it is a harmless duplicate)."""
+        return self._hashes.get(member_id, {}).get((epoch, seq))
 
     def received(self, sender, epoch, seq, prev, digest, late):
         """Record an accepted envelope; the notices its place in the sender's chain raises."""
