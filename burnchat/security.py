@@ -6,11 +6,15 @@ The client address is only used for rate limits and PIN lockouts, in memory.
 import ipaddress
 import re
 
-PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+_DENIED_FEATURES = (
+    "accelerometer", "autoplay", "display-capture", "encrypted-media", "fullscreen",
     "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
     "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "usb",
-    "xr-spatial-tracking", "interest-cohort", "browsing-topics"))
+    "xr-spatial-tracking", "interest-cohort", "browsing-topics")
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in ("camera", *_DENIED_FEATURES))
+# The room page alone may ask for the camera: "Compare with another phone" scans a safety QR.
+ROOM_PERMISSIONS_POLICY = ", ".join(("camera=(self)", *(f"{f}=()" for f in _DENIED_FEATURES)))
+_ROOM_PAGE = re.compile(r"^/r/[A-Za-z0-9_-]{22}$")
 
 
 def client_address(environ, trusted_proxies):
@@ -93,6 +97,8 @@ class SecurityHeaders:
         """
         ours = security_headers(environ.get("HTTP_HOST", ""),
                                 is_https(environ, self._trusted_proxies))
+        if _ROOM_PAGE.match(environ.get("PATH_INFO", "")):
+            ours["Permissions-Policy"] = ROOM_PERMISSIONS_POLICY
         static = environ.get("PATH_INFO", "").startswith(STATIC_PREFIX)
         names = {name.lower() for name in ours} - ({"cache-control"} if static else set())
 

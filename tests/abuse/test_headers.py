@@ -2,6 +2,7 @@
 and link-preview bots that see nothing of a room."""
 
 import re
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -82,8 +83,12 @@ def test_every_response_carries_the_security_headers(abuse_server):
         # Static files revalidate by ETag (tests/serving/); every other answer is never stored.
         static = name in ("script", "stylesheet")
         assert headers["Cache-Control"] == ("no-cache" if static else "no-store"), name
-        for feature in ("camera", "microphone", "geolocation", "payment", "usb"):
+        for feature in ("microphone", "geolocation", "payment", "usb"):
             assert f"{feature}=()" in headers["Permissions-Policy"], (name, feature)
+        # Only a room's own page may ask for the camera (to scan a safety QR code).
+        room_page = re.fullmatch(r"/r/[A-Za-z0-9_-]{22}", urlparse(response.url).path)
+        camera = "camera=(self)" if room_page else "camera=()"
+        assert camera in headers["Permissions-Policy"].split(", "), (name, response.url)
         assert "Strict-Transport-Security" not in headers, f"{name}: no HSTS over plain http"
 
 

@@ -139,8 +139,6 @@ def test_qr_compare_says_match_for_one_room_and_mismatch_for_a_changed_value(peo
     expect(result).to_have_text("That isn't a Burn Chat safety code.")
 
 
-@pytest.mark.xfail(strict=True, reason="burnchat/security.py sends Permissions-Policy camera=(), which forbids "
-                   "the scan's camera on a real phone; the room page needs camera=(self)")
 def test_room_page_may_use_the_camera(people, app_server):
     """The Permissions-Policy of the room page lets its own origin ask for the camera."""
     room = Room.from_api(app_server)
