@@ -16,15 +16,15 @@ export function announcementOf(joinPayload) {
 }
 
 /** Simulated room: sessions joined in order, each seeing the others as the server would relay them. */
-export async function joinSessions(names, { roomId = bc.randomId(), secret = bc.randomId(), now } = {}) {
+export async function joinSessions(names, { roomId = bc.randomId(), secret = bc.randomId(), now, acks = false } = {}) {
   const room = { roomId, secret, sessions: [], announcements: [] };
-  for (const name of names) await joinOne(room, name, { now });
+  for (const name of names) await joinOne(room, name, { now, acks });
   return room;
 }
 
 /** One more member joins the simulated room: a new epoch at every join (§5.1). */
-export async function joinOne(room, name, { now } = {}) {
-  const session = new RoomSession({ roomId: room.roomId, secret: room.secret, now });
+export async function joinOne(room, name, { now, acks = false } = {}) {
+  const session = new RoomSession({ roomId: room.roomId, secret: room.secret, now, acks });
   const announcement = announcementOf(await session.start(name));
   const epoch = serverEpoch(room.sessions) + 1;
   await session.joined({ v: 2, epoch, members: room.announcements.map((a) => ({ ...a, held: 0 })) });
