@@ -68,35 +68,60 @@ def ghost(position=3):
 
 
 def drop(nth=2):
-    """The `nth` message relayed in a room never reaches the room's newest member."""
+    """The `nth` message relayed to the room's newest member never reaches it.
+
+    Only messages the newest member would get count (not its own): counting every
+    message in the room would sometimes "drop" one the victim sent itself, which
+    reaches everyone else, and then nothing at all would be dropped.
+    """
     counts = {}
 
     def send(self, sid, envelope):
         room = self.courier.room_or_error(self.courier.member_connection(sid).room_id)
-        counts[room.room_id] = counts.get(room.room_id, 0) + 1
         victim = list(room.members.values())[-1]
-        skip = (sid, victim.sid) if counts[room.room_id] == nth else (sid,)
-        for member in _others(room, *skip):
+        targets = _others(room, sid)
+        if victim.sid != sid:
+            counts[room.room_id] = counts.get(room.room_id, 0) + 1
+            if counts[room.room_id] == nth:
+                targets = [m for m in targets if m.sid != victim.sid]
+        for member in targets:
             self.courier.socketio.emit("message", envelope.wire(), to=member.sid)
     Relay.send = send
 
 
-def equivocate():
+def equivocate(window=0.3):
     """A colluding sender sends two versions of one message: the earliest other member gets
-    the first, everybody else the second."""
-    seen = set()
+    the first, everybody else the second.
+
+    The relay cannot know whether a second version will follow, so it holds every message
+    for `window` seconds (everyone's, in order): if a second version under the same
+    (sender, epoch, seq) comes meanwhile, the earliest other member gets the first and
+    the rest the second, at the same moment; otherwise everyone gets the one there is.
+    (Sending the first to everyone at once would let the later members see it, and then
+    refuse the second as a replay: no one would see two versions.)
+    """
+    pending = {}  # (room ID, sender, epoch, seq) -> [first wire, second wire or None]
+
+    def release(courier, room_id, sid, key):
+        courier.socketio.sleep(window)
+        first, second = pending.pop(key)
+        room = courier.store.get(room_id)
+        if room is None:
+            return
+        others = _others(room, sid)
+        for index, member in enumerate(others):
+            wire = first if index == 0 or second is None else second
+            courier.socketio.emit("message", wire, to=member.sid)
 
     def send(self, sid, envelope):
-        room = self.courier.room_or_error(self.courier.member_connection(sid).room_id)
-        key = (envelope.sender, envelope.epoch, envelope.seq)
-        others = _others(room, sid)
-        if key in seen:
-            targets = others[1:]
-        else:
-            seen.add(key)
-            targets = others
-        for member in targets:
-            self.courier.socketio.emit("message", envelope.wire(), to=member.sid)
+        courier = self.courier
+        room = courier.room_or_error(courier.member_connection(sid).room_id)
+        key = (room.room_id, envelope.sender, envelope.epoch, envelope.seq)
+        if key in pending:
+            pending[key][1] = envelope.wire()
+            return
+        pending[key] = [envelope.wire(), None]
+        courier.socketio.start_background_task(release, courier, room.room_id, sid, key)
     Relay.send = send
 
 
