@@ -63,13 +63,15 @@ class AdminDesk:
             raise RoomError("not_member", "No such member in this room.")
         admin = courier.connections[sid]
         creator = admin.member_id if admin.room_id == room.room_id else None
-        self.socketio.emit("kicked", {}, to=member.sid)
-        connection = courier.connections.get(member.sid)
-        if connection is not None:
-            connection.room_id = connection.member_id = None
-        self.socketio.server.leave_room(member.sid, room.room_id, namespace="/")
+        if member.sid is not None:  # an away member has no socket (`to=None` would mean everyone)
+            self.socketio.emit("kicked", {}, to=member.sid)
+            connection = courier.connections.get(member.sid)
+            if connection is not None:
+                connection.room_id = connection.member_id = None
+            self.socketio.server.leave_room(member.sid, room.room_id, namespace="/")
         courier.remove(room.room_id, member_id, "kicked", creator=creator)
-        self.socketio.server.disconnect(member.sid, namespace="/")
+        if member.sid is not None:
+            self.socketio.server.disconnect(member.sid, namespace="/")
         room = courier.store.get(room.room_id)
         epoch = room.keys.epoch if room is not None else 0
         made_by_us = room is not None and room.keys.request is not None \

@@ -143,7 +143,7 @@ class Courier:
         """Send `destroyed`, close every connection of the room, then wipe it."""
         self.to_room(room, "destroyed", {"reason": reason})
         self.socketio.sleep(0)  # let the goodbye go out before the disconnects
-        sids = [m.sid for m in room.members.values()] + list(room.admin_sids)
+        sids = [m.sid for m in room.members.values() if m.sid is not None] + list(room.admin_sids)
         for sid in sids:
             connection = self.connections.get(sid)
             if connection is not None:

@@ -79,30 +79,35 @@ class Presence:
         """
         if event not in BUFFERED_EVENTS:
             return
-        config = self.courier.config
-        size = None
-        overflow = []
-        for member in room.members.values():
-            if not member.away or not member.resume_hash:
-                continue
-            size = size or len(json.dumps(data, separators=(",", ":")))
-            if len(member.buffer) >= config.resume_max_envelopes \
-                    or member.buffer_bytes + size > config.resume_max_bytes:
-                overflow.append(member.member_id)
-                member.buffer.clear()
-                member.buffer_bytes = 0
-                member.resume_hash = None  # no longer resumable; removed just below
-                continue
-            member.buffer.append([event, data])
-            member.buffer_bytes += size
-        if overflow:
-            self.socketio.start_background_task(
-                self.courier.remove_many, room.room_id, overflow, "disconnected")
+        size = len(json.dumps(data, separators=(",", ":")))
+        overflow = [member.member_id for member in room.members.values()
+                    if member.away and member.resume_hash and not self._keep(member, event, data, size)]
+        self._let_go(room, overflow)
 
     def buffer_for(self, room, member, event, data):
         """Keep one event addressed to one away member only (its `room_key`)."""
+        if member.resume_hash and not self._keep(member, event, data):
+            self._let_go(room, [member.member_id])
+
+    def _keep(self, member, event, data, size=None):
+        """Add one event to an away member's buffer; False (and the buffer emptied) past its bound."""
+        config = self.courier.config
+        size = size or len(json.dumps(data, separators=(",", ":")))
+        if len(member.buffer) >= config.resume_max_envelopes \
+                or member.buffer_bytes + size > config.resume_max_bytes:
+            member.buffer.clear()
+            member.buffer_bytes = 0
+            member.resume_hash = None  # no longer resumable; the caller lets it go
+            return False
         member.buffer.append([event, data])
-        member.buffer_bytes += len(json.dumps(data, separators=(",", ":")))
+        member.buffer_bytes += size
+        return True
+
+    def _let_go(self, room, member_ids):
+        """Members that missed too much leave the room (after the current edit)."""
+        if member_ids:
+            self.socketio.start_background_task(
+                self.courier.remove_many, room.room_id, member_ids, "disconnected")
 
     def resume(self, sid, payload):
         """A new socket proves a member's resume secret: it takes the seat back.

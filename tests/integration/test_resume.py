@@ -127,3 +127,21 @@ def test_members_without_a_resume_secret_leave_at_once(live_server):
     assert bob.wait_event("member_left")["reason"] == "disconnected"
     assert not bob.named("member_away")
     bob.close()
+
+
+def test_kicking_an_away_member_tells_nobody_else_on_the_server(live_server):
+    room, (alice, bob, carol) = resumable_room(live_server)
+    _, (stranger, other) = resumable_room(live_server, count=2)
+    alice.close()
+    bob.wait_event("member_away")
+    assert bob.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert bob.call("admin_kick", {"member_id": alice.member_id})["ok"]
+    assert carol.wait_event("member_left")["reason"] == "kicked"
+    other.send(epoch=other.epoch_held, seq=1)  # an event after the kick, to wait on
+    stranger.wait_event("message")
+    for peer in (bob, carol, stranger, other):
+        assert not peer.named("kicked") and not peer.disconnected.is_set()
+    _, ack = resume(live_server, room, alice)
+    assert ack["code"] == "bad_resume"
+    for peer in (bob, carol, stranger, other):
+        peer.close()
