@@ -1,12 +1,17 @@
-"""The terminal chat: one room session driven by server events and stdin lines.
+"""The terminal chat: one room session driven by server events and typed lines.
 
-Verified messages go to stdout as `name: text`; everything else goes to stderr
-as `* ...` so stdout stays clean for pipes: the safety code of each epoch, roster
-mismatches, gaps, forks, equivocation and members passed over. All work happens on the main thread,
-fed by one queue (socket events from the connection, lines from a stdin reader).
+`TerminalChat` is pipe mode: verified messages go to stdout as `name: text`;
+everything else goes to stderr as `* ...` so stdout stays clean for pipes: the
+safety code of each epoch, roster mismatches, gaps, forks, equivocation and
+members passed over. `JsonChat` prints both as JSON lines; the full-screen
+client (screen.py) subclasses it too, replacing only the output hooks (status,
+show_text, show_own, room_changed...). All protocol work happens on one thread,
+fed by one queue (socket events from the connection, lines from stdin or the
+input line). Lines starting with `/` are commands (commands.py), never sent.
 """
 
 import codecs
+import json
 import math
 import os
 import queue
@@ -15,6 +20,7 @@ import time
 from collections import deque
 
 from . import crypto, envelope
+from .commands import Commands, parse_line
 from .connection import RoomConnection
 from .crypto import ProtocolError
 from .session import KEY_MISSING_SECONDS as KEY_MISSING_WAIT
@@ -81,23 +87,45 @@ class TerminalChat:
         self.expires_at = None
         self.locked = None
         self.secured_epoch = None
+        self.commands = Commands(self)
 
     # --- output ------------------------------------------------------------
 
-    def status(self, text):
-        """One status line on stderr."""
+    def status(self, text, tone=""):
+        """One status line on stderr; `tone` (ok, join, leave, key, warn) is for screens with colour."""
         print(f"* {text}", file=self.err, flush=True)
 
     def show_message(self, name, text):
         """One verified message on stdout."""
         print(f"{printable(name)}: {printable(text)}", file=self.out, flush=True)
 
+    def show_text(self, result):
+        """A verified text from someone else ({member_id, name, text, me, ...} from session.open)."""
+        self.show_message(result["name"], f"{ME_PREFIX}{result['text']}" if result.get("me") else result["text"])
+
+    def show_own(self, text, me):
+        """Our own message, accepted by the server (pipe mode does not echo what it was given)."""
+
+    def room_changed(self):
+        """People, lock, countdown, key or admin state changed (for a status bar; pipe mode has none)."""
+
+    def clear_screen(self):
+        """`/clear`: pipe mode has no screen of its own."""
+        self.status("Nothing to clear: this is pipe mode")
+
+    def set_locked(self, locked):
+        """Record the lock state and say when it changes."""
+        if locked != self.locked:
+            self.locked = locked
+            self.status("The room is locked: no one new can join" if locked else "The room is unlocked")
+            self.room_changed()
+
     def show_safety_code(self):
         """Print the held epoch's safety code (and its QR text) when it is new."""
         code = self.session.safety_code()
         if code is not None and code != self.shown_code:
             self.shown_code = code
-            self.status(f"Safety code: {code['digits']} (epoch {code['epoch']})")
+            self.status(f"Safety code: {code['digits']} (epoch {code['epoch']})", tone="key")
             self.status(f"Safety QR text: {code['qr']}")
 
     def name_of(self, member_id):
@@ -108,17 +136,16 @@ class TerminalChat:
     def show_notice(self, notice):
         """One transcript notice (§6.4-6.5) as a status line."""
         other = self.name_of(notice["other_id"]) if notice.get("other_id") else None
-        self.status(notice_sentence(notice, self.name_of(notice["member_id"]), other))
+        self.status(notice_sentence(notice, self.name_of(notice["member_id"]), other), tone="warn")
 
     def show_result(self, result):
         """A message (to stdout) with its notices and order marks (to stderr)."""
         if result is None:
             return
         if result.get("text") is not None:
-            line = f"{ME_PREFIX}{result['text']}" if result.get("me") else result["text"]
-            self.show_message(result["name"], line)
+            self.show_text(result)
             if result.get("out_of_order"):
-                self.status(f"The message from {printable(result['name'])} above is shown out of order")
+                self.status(f"The message from {printable(result['name'])} above is shown out of order", tone="warn")
         for notice in result.get("notices", []):
             self.show_notice(notice)
 
@@ -130,6 +157,7 @@ class TerminalChat:
         if force or mark != self.last_mark:
             self.last_mark = mark
             self.status(f"Burns in {describe_remaining(seconds)}")
+        self.room_changed()
 
     # --- running -----------------------------------------------------------
 
@@ -142,7 +170,7 @@ class TerminalChat:
                 self.status(f"Cannot connect: {exc}")
                 return EXIT_ERROR
             self.join()
-            threading.Thread(target=read_lines, args=(self.stdin_fd, self.events), daemon=True).start()
+            self.start_input()
             self.loop()
         except Exit as stop:
             return stop.code
@@ -153,6 +181,10 @@ class TerminalChat:
             self.session.wipe()
             self.connection.close()
         return EXIT_OK
+
+    def start_input(self):
+        """Read stdin lines into the event queue."""
+        threading.Thread(target=read_lines, args=(self.stdin_fd, self.events), daemon=True).start()
 
     def join(self):
         """Send our announcement and take the room's state from the ack."""
@@ -180,6 +212,7 @@ class TerminalChat:
         if ack.get("locked"):
             self.status("The room is locked: no one new can join")
         self.locked = bool(ack.get("locked"))
+        self.room_changed()
         if isinstance(ack.get("expires_at"), int) and isinstance(ack.get("now"), int):
             self.show_countdown(ack["expires_at"], ack["now"], force=True)
         self.status("Securing... (waiting for the room key)")
@@ -200,6 +233,7 @@ class TerminalChat:
             "kicked": self.on_kicked,
             "destroyed": self.on_destroyed,
             "disconnect": self.on_disconnect,
+            "interrupt": self.on_interrupt,
         }
         while True:
             try:
@@ -223,6 +257,7 @@ class TerminalChat:
             self.connection.call("message", digest)  # a refused digest is simply sent again later
         for notice in self.session.pending_notices():
             self.show_notice(notice)
+        self.commands.check_kicks()
         self.check_eof_deadline()
 
     def leave(self):
@@ -230,18 +265,36 @@ class TerminalChat:
         self.connection.call("leave", {})
         self.connection.close()
 
+    def quit(self):
+        """`/quit`: leave cleanly, so the others see "left" rather than a lost connection."""
+        self.leave()
+        self.status("Left the room")
+        raise Exit(EXIT_OK)
+
+    def on_interrupt(self, _data):
+        """Ctrl-C on the full screen (pipe mode gets KeyboardInterrupt instead): leave, exit 130."""
+        self.leave()
+        raise Exit(EXIT_INTERRUPTED)
+
     # --- stdin -------------------------------------------------------------
 
     def on_line(self, line):
-        """Queue a typed line; refuse (never truncate) one over the size limit."""
-        if not line.strip():
+        """A typed line: a command runs here; a message is queued, or refused (never truncated) when too long."""
+        if self.commands.intercept(line):
             return
+        parsed = parse_line(line)
+        if parsed is None:
+            return
+        if parsed[0] == "command":
+            self.commands.run(parsed[1], parsed[2])
+            return
+        _say, text, me = parsed
         try:
-            envelope.check_text(line.removeprefix(ME_PREFIX))
+            envelope.check_text(text)
         except ProtocolError as exc:
-            self.status(f"Not sent: {exc.message} (nothing was truncated)")
+            self.status(f"Not sent: {exc.message} (nothing was truncated)", tone="warn")
             return
-        self.outbox.append(line)
+        self.outbox.append((text, me))
         self.flush_outbox()
 
     def on_eof(self, _data):
@@ -264,17 +317,17 @@ class TerminalChat:
     def flush_outbox(self):
         """Send queued lines while we hold the current key; keep them otherwise."""
         while self.outbox and self.session.ready:
-            line = self.outbox[0]
-            me = line.startswith(ME_PREFIX)
-            sealed = self.session.seal(line.removeprefix(ME_PREFIX) if me else line, me=me)
+            text, me = self.outbox[0]
+            sealed = self.session.seal(text, me=me)
             ack = self.connection.call("message", sealed)
             if ack.get("ok"):
                 self.outbox.popleft()
+                self.show_own(text, me)
             elif ack.get("code") == "stale_epoch":
                 return  # a rekey is on its way; resend under the new key
             else:
                 self.outbox.popleft()
-                self.status(f"Not sent: {ack.get('error', ack.get('code'))}")
+                self.status(f"Not sent: {ack.get('error', ack.get('code'))}", tone="warn")
 
     # --- members -----------------------------------------------------------
 
@@ -289,14 +342,15 @@ class TerminalChat:
             self.report_flagged(before, self.session.flagged_count)
             return
         name = self.session.display_name(member.member_id)
-        self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})")
+        self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})", tone="join")
+        self.room_changed()
 
     def report_flagged(self, before, after):
         """Say so when announcements were dropped for failing verification."""
         if after > before:
             self.status(
                 f"Ignored {after - before} member(s) whose announcement failed verification "
-                f"({after} so far): not from someone with this link, or tampered with"
+                f"({after} so far): not from someone with this link, or tampered with", tone="warn"
             )
 
     def on_member_left(self, data):
@@ -305,7 +359,11 @@ class TerminalChat:
         name = self.session.display_name(member_id)
         if self.session.remove_member(member_id) is None:
             return
-        self.status(f"{printable(name)} {LEFT_REASONS.get(data.get('reason'), 'left')}")
+        if not self.commands.kicking(member_id):  # our own kick is said once our key proves it
+            reason = data.get("reason")
+            self.status(f"{printable(name)} {LEFT_REASONS.get(reason, 'left')}",
+                        tone="warn" if reason == "kicked" else "leave")
+        self.room_changed()
         self.release_held()  # what waited under an epoch now below the floor is rejected
 
     # --- keys --------------------------------------------------------------
@@ -316,21 +374,23 @@ class TerminalChat:
         result = self.session.on_rekey(data if isinstance(data, dict) else {})
         if result["passed_over_twice"] is not None:
             name = self.name_of(result["passed_over_twice"].member_id)
-            self.status(f"{name}'s device didn't hand out the room key; the room moved on without it.")
+            self.status(f"{name}'s device didn't hand out the room key; the room moved on without it.", tone="warn")
         if was_ready and not self.session.ready:
             self.status("Securing... (the room is changing its key)")
+            self.room_changed()
 
     def on_key_request(self, request):
         """We are the epoch's creator: make its key for every member we accepted and deliver it."""
         try:
             payload = self.session.answer_key_request(request if isinstance(request, dict) else {})
         except ProtocolError as exc:
-            self.status(f"Could not answer a key request ({exc.code})")
+            self.status(f"Could not answer a key request ({exc.code})", tone="warn")
             return
         ack = self.connection.call("key_deliver", payload)
         if not ack.get("ok"):
             self.session.drop_epoch(payload["epoch"])  # never send under a key nobody else got
-            self.status(f"The server refused our room key ({ack.get('code')}); it will pick another creator")
+            self.status(f"The server refused our room key ({ack.get('code')}); it will pick another creator",
+                        tone="warn")
             return
         self.connection.call("key_held", {"epoch": payload["epoch"]})
         if self.session.ready:
@@ -352,16 +412,17 @@ class TerminalChat:
         if exc.code == "bad_epoch":
             return  # a later membership change made it obsolete (§5.3)
         if exc.code != "roster_mismatch":
-            self.status(f"Refused a room key ({exc.code})")
+            self.status(f"Refused a room key ({exc.code})", tone="warn")
             return
-        self.status(mismatch_sentence(exc.detail or {}, self.name_of))
+        self.status(mismatch_sentence(exc.detail or {}, self.name_of), tone="warn")
 
     def secured(self):
         """We hold the current key: say so, open messages that waited, send queued lines."""
         if self.secured_epoch != self.session.held_epoch:
             self.secured_epoch = self.session.held_epoch
             self.show_safety_code()
-            self.status(f"Secured (key epoch {self.session.held_epoch})")
+            self.status(f"Secured (key epoch {self.session.held_epoch})", tone="ok")
+            self.room_changed()
         self.release_held()
         self.flush_outbox()
 
@@ -386,7 +447,7 @@ class TerminalChat:
 
     def report_rejected(self, reason):
         """One status line per rejection event, with the running count."""
-        self.status(f"Rejected a message ({reason}); {self.session.rejected_count} rejected so far")
+        self.status(f"Rejected a message ({reason}); {self.session.rejected_count} rejected so far", tone="warn")
 
     # --- room --------------------------------------------------------------
 
@@ -394,10 +455,7 @@ class TerminalChat:
         """Lock changes and extensions."""
         if not isinstance(state, dict):
             return
-        locked = bool(state.get("locked"))
-        if locked != self.locked:
-            self.locked = locked
-            self.status("The room is locked: no one new can join" if locked else "The room is unlocked")
+        self.set_locked(bool(state.get("locked")))
         expires_at, now = state.get("expires_at"), state.get("now")
         if isinstance(expires_at, int) and isinstance(now, int) and expires_at != self.expires_at:
             extended = self.expires_at is not None and expires_at > self.expires_at
@@ -412,7 +470,7 @@ class TerminalChat:
 
     def on_kicked(self, _data):
         """The admin removed us."""
-        self.status("You were removed from the room by its admin")
+        self.status("You were removed from the room by its admin", tone="warn")
         raise Exit(EXIT_KICKED)
 
     def on_destroyed(self, _data):
@@ -423,5 +481,27 @@ class TerminalChat:
 
     def on_disconnect(self, _data):
         """The connection ended without a burn or a kick."""
-        self.status("Lost the connection to the server")
+        self.status("Lost the connection to the server", tone="warn")
         raise Exit(EXIT_ERROR)
+
+
+class JsonChat(TerminalChat):
+    """Pipe mode for machines (`--json`): one JSON object per line on stdout, messages and status alike."""
+
+    def emit(self, record):
+        """One JSON line."""
+        print(json.dumps(record, ensure_ascii=False), file=self.out, flush=True)
+
+    def status(self, text, tone=""):
+        """{"type": "status", "text", "tone"}."""
+        self.emit({"type": "status", "text": text, "tone": tone})
+
+    def show_text(self, result):
+        """{"type": "message", "member_id", "name", "text", "me", "own": false, "time"}."""
+        self.emit({"type": "message", "member_id": result["member_id"], "name": result["name"],
+                   "text": result["text"], "me": bool(result.get("me")), "own": False, "time": time.time()})
+
+    def show_own(self, text, me):
+        """Our own message once the server took it: {"type": "message", "own": true, ...}."""
+        self.emit({"type": "message", "member_id": self.session.member_id, "name": self.session.name,
+                   "text": text, "me": me, "own": True, "time": time.time()})
