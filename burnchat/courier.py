@@ -214,8 +214,6 @@ class Courier:
             raise RoomError("already_joined", "This connection has already joined a room.")
         if not self.join_limiter.allow(sid):
             raise RoomError("rate_limited", "Too many joins on this connection. Slow down.")
-        if payload.v != PROTOCOL_VERSION:
-            raise RoomError("bad_version", "This page is out of date. Reload it to continue.")
         member = Member(payload.member_id, sid, payload.announcement(),
                         process=self.process_id, resume_hash=payload.resume_hash)
         with self.store.edit(payload.room) as room:

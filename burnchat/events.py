@@ -41,6 +41,8 @@ def handler(event, schema):
                 result = fn(_courier(), request.sid, payload)
             except schemas.InvalidPayload as error:
                 return error_ack("invalid", f"Invalid {event} payload: {error}")
+            except schemas.OtherVersion:
+                return error_ack("bad_version", "This page is out of date. Reload it to continue.")
             except RoomError as error:
                 return error_ack(error.code, error.message, **error.extra)
             except Exception as error:  # one bad event must never hurt the room or process

@@ -1,6 +1,5 @@
 """Relaying message envelopes to a room, with each member's send budget (PROTOCOL.md §6)."""
 
-from .config import PROTOCOL_VERSION
 from .limits import TokenBucket
 from .rooms import RoomError
 
@@ -26,8 +25,6 @@ class Relay:
         """Relay an envelope to every other member of the sender's room."""
         connection = self.courier.member_connection(sid)
         room = self.courier.room_or_error(connection.room_id)
-        if envelope.v != PROTOCOL_VERSION:
-            raise RoomError("bad_version", "This page is out of date. Reload it to continue.")
         if envelope.sender != connection.member_id:
             raise RoomError("not_sender", "A message must carry your own member ID.")
         if envelope.epoch != room.keys.epoch:

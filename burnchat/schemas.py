@@ -152,12 +152,23 @@ class InvalidPayload(Exception):
     """A payload that does not fit its schema; the message says which field and why."""
 
 
+class OtherVersion(Exception):
+    """A versioned payload of another protocol version: checked before anything else,
+    so an old client is told to reload, not that some field has the wrong length."""
+
+
+_VERSIONED = (Join, Envelope)
+
+
 def parse(schema, data):
     """Validate `data` (already JSON-decoded) against `schema`; raise InvalidPayload."""
     if data is None and schema is Empty:
         data = {}
     if not isinstance(data, dict):
         raise InvalidPayload("The payload must be a JSON object.")
+    version = data.get("v")
+    if schema in _VERSIONED and type(version) is int and version != c.PROTOCOL_VERSION:
+        raise OtherVersion(version)
     try:
         return msgspec.convert(data, schema, strict=True)
     except msgspec.ValidationError as error:

@@ -43,7 +43,7 @@ def bad_values(value, kind):
     if kind == "bool":
         yield from common + [1, 0, "true"]
     if kind == "version":  # any other integer is `bad_version`, not `invalid`
-        yield from common + [-1, 2**31 + 1, "2", True, 1.5]
+        yield from common + ["2", True, 1.5]
     if kind == "b64_list":
         yield from common + ["ids", [], value * 51, [None]]
         for bad in bad_values(value[0], "b64"):

@@ -554,11 +554,6 @@ def test_old_version_client_is_refused_and_told_to_update(live_server, clients, 
     assert old.exit_code == EXIT_ERROR
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server: a real v1 join carries an unpadded enc_name (12 + name + 16 bytes), which the v2 "
-    "Join schema (enc_name exactly 214 chars) rejects first, so it gets `invalid` ('Invalid join "
-    "payload: ...') instead of `bad_version` / 'Reload it to continue' (PROTOCOL.md §7.1, §7.5); "
-    "the version should be checked before the rest of the shape"))
 def test_v1_shaped_join_gets_bad_version(live_server):
     """A join exactly as a v1 page sends it is refused with bad_version, not a generic error."""
     room, _ = room_link(live_server)

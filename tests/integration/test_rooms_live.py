@@ -175,6 +175,11 @@ def test_v1_clients_are_told_to_reload(live_server):
     old = Peer(live_server.url)
     ack = old.call("join", {"v": 1, "room": room["room"], **announcement()})
     assert ack["code"] == "bad_version" and "Reload" in ack["error"]
+    # Exactly as a v1 page sent it: an unpadded name, so not even the v2 shape.
+    v1_shaped = {"v": 1, "room": room["room"], **announcement(), "enc_name": b64u(12 + 5 + 16)}
+    assert old.call("join", v1_shaped)["code"] == "bad_version"
+    v1_message = {**envelope(b64u(16), 1, 1), "v": 1}
+    assert old.call("message", v1_message)["code"] == "bad_version"
     close_all(old)
 
 
