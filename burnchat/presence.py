@@ -109,6 +109,16 @@ class Presence:
             self.socketio.start_background_task(
                 self.courier.remove_many, room.room_id, member_ids, "disconnected")
 
+    def _replayed(self, room_id, member, heads):
+        """What the relay sent to the member's dead socket before the server noticed it was
+        dead (not yet in its buffer), as `message` events, oldest first."""
+        kept = {(data["sender"], data["epoch"], data["seq"])
+                for event, data in member.buffer if event == "message"}
+        recent = self.courier.relay.recent.since(
+            room_id, {sender: (epoch, seq) for sender, epoch, seq in heads}, member.member_id)
+        return [["message", envelope] for envelope in recent
+                if (envelope["sender"], envelope["epoch"], envelope["seq"]) not in kept]
+
     def resume(self, sid, payload):
         """A new socket proves a member's resume secret: it takes the seat back.
 
@@ -127,7 +137,7 @@ class Presence:
             if not hmac.compare_digest(proof_hash(payload.proof), expected):
                 raise RoomError("bad_resume", NOT_RESUMABLE)
             old_sid = member.sid
-            missed = member.buffer
+            missed = self._replayed(room.room_id, member, payload.heads) + member.buffer
             member.sid, member.away_until, member.process = sid, None, courier.process_id
             member.buffer, member.buffer_bytes = [], 0
             connection.room_id, connection.member_id = room.room_id, member.member_id

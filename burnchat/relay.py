@@ -1,7 +1,73 @@
-"""Relaying message envelopes to a room, with each member's send budget (PROTOCOL.md §6)."""
+"""Relaying message envelopes to a room, with each member's send budget (PROTOCOL.md §6).
+
+The relay also remembers, briefly, what it relayed in each room: a phone whose
+socket died silently keeps being sent messages until the server notices (up to
+the ping timeout), and a member resuming says what it last got (§7.4).
+"""
+
+from collections import OrderedDict, deque
 
 from .limits import TokenBucket
 from .rooms import RoomError
+
+RECENT_PER_ROOM = 64            # envelopes remembered per room
+RECENT_BYTES_PER_ROOM = 256 * 1024
+RECENT_BYTES_TOTAL = 64 * 1024 * 1024  # past this, nothing more is remembered until some expires
+
+
+class RecentLog:
+    """The envelopes relayed in each room in the last `window` seconds, bounded (RAM only)."""
+
+    def __init__(self, now, window):
+        self._now = now
+        self._window = window
+        self._rooms = OrderedDict()  # room ID -> deque of (time, size, envelope), oldest room first
+        self._bytes = 0
+
+    def add(self, room_id, envelope):
+        """Remember one relayed envelope (its size is the relayed ciphertext's)."""
+        self._expire()
+        size = len(envelope["ct"]) + 200
+        if self._window <= 0 or self._bytes + size > RECENT_BYTES_TOTAL:
+            return
+        log = self._rooms.pop(room_id, None) or deque()
+        log.append((self._now(), size, envelope))
+        self._bytes += size
+        while len(log) > RECENT_PER_ROOM or sum(entry[1] for entry in log) > RECENT_BYTES_PER_ROOM:
+            self._bytes -= log.popleft()[1]
+        self._rooms[room_id] = log  # most recently used last
+
+    def since(self, room_id, heads, exclude_sender):
+        """Envelopes newer than `heads` ({sender: (epoch, seq)}) from anyone but `exclude_sender`.
+
+        A sender missing from `heads` was never heard from: only what it sent in or after
+        the newest epoch the member names is replayed (older ones it could not open anyway).
+        """
+        self._expire()
+        floor = max((epoch for epoch, _ in heads.values()), default=0)
+        replay = []
+        for _, _, envelope in self._rooms.get(room_id, ()):
+            sender, position = envelope["sender"], (envelope["epoch"], envelope["seq"])
+            if sender == exclude_sender:
+                continue
+            if position > heads.get(sender, (floor, 0)):
+                replay.append(envelope)
+        return replay
+
+    def forget(self, room_id):
+        """The room burned: nothing of it stays."""
+        log = self._rooms.pop(room_id, None)
+        if log:
+            self._bytes -= sum(entry[1] for entry in log)
+
+    def _expire(self):
+        """Drop the rooms whose newest envelope is older than the window."""
+        cutoff = self._now() - self._window
+        while self._rooms:
+            room_id, log = next(iter(self._rooms.items()))
+            if log and log[-1][0] >= cutoff:
+                break
+            self.forget(room_id)
 
 
 class Relay:
@@ -10,6 +76,7 @@ class Relay:
     def __init__(self, courier):
         self.courier = courier
         self._buckets = {}  # sid -> the member's message TokenBucket (local to its socket)
+        self.recent = RecentLog(courier.now, courier.config.resume_seconds)
 
     def open(self, sid):
         """A member joined on `sid`: give it a fresh send budget."""
@@ -35,6 +102,7 @@ class Relay:
             raise RoomError("rate_limited", "Slow down: you are sending too fast.")
         wire = envelope.wire()
         self.courier.socketio.emit("message", wire, to=room.room_id, skip_sid=sid)
+        self.recent.add(room.room_id, wire)
         if any(member.away for member in room.members.values()):
             with self.courier.store.edit(room.room_id) as editing:  # away members keep it
                 if editing is not None:

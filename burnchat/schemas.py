@@ -59,10 +59,15 @@ class Join(Schema):
 
 
 class Resume(Schema):
-    """`resume`: a new socket takes back an away member's seat with its resume secret."""
+    """`resume`: a new socket takes back an away member's seat with its resume secret.
+
+    `heads`: for each other member, the (epoch, seq) of the last envelope it got from them.
+    """
     room: Id
     member_id: Id
     proof: _b64u(c.ID_CHARS)
+    heads: Annotated[list[tuple[Id, Epoch, Seq]],
+                     msgspec.Meta(max_length=c.MAX_MEMBERS_PER_ROOM)] = []
 
 
 class KeyHeld(Schema):

@@ -16,12 +16,13 @@ def resumable_room(server, count=3):
     return room, peers
 
 
-def resume(server, room, peer, proof=None):
+def resume(server, room, peer, proof=None, heads=None):
     """A new socket takes `peer`'s seat back; returns (new peer, ack)."""
     again = Peer(server.url)
     again.member_id = peer.member_id
     ack = again.call("resume", {"room": room["room"], "member_id": peer.member_id,
-                                "proof": proof or peer.resume_secret})
+                                "proof": proof or peer.resume_secret,
+                                **({"heads": heads} if heads is not None else {})})
     return again, ack
 
 
@@ -80,7 +81,7 @@ def test_a_wrong_proof_and_an_unknown_member_get_the_same_refusal(live_server):
 
 def test_resuming_over_a_half_open_socket_replaces_it_without_a_departure(live_server):
     room, (alice, bob, carol) = resumable_room(live_server)
-    back, ack = resume(live_server, room, alice)  # the old socket never noticed it was lost
+    back, ack = resume(live_server, room, alice, heads=[])  # its old socket never noticed
     assert ack["ok"] and ack["missed"] == []
     assert alice.disconnected.wait(5)
     ack, mine = back.send(epoch=bob.epoch_held, seq=1)
@@ -144,4 +145,19 @@ def test_kicking_an_away_member_tells_nobody_else_on_the_server(live_server):
     _, ack = resume(live_server, room, alice)
     assert ack["code"] == "bad_resume"
     for peer in (bob, carol, stranger, other):
+        peer.close()
+
+
+def test_messages_sent_to_a_socket_that_died_unnoticed_are_replayed_after_the_heads(live_server):
+    room, (alice, bob, carol) = resumable_room(live_server)
+    epoch = bob.epoch_held
+    # Alice's phone lost its network; the server has not noticed and keeps sending to it.
+    lost = [bob.send(seq=1)[1], carol.send(seq=1)[1], bob.send(seq=2)[1]]
+    alice.wait_event("message", lambda e: e == lost[-1])  # (they reach the dead socket)
+    back, ack = resume(live_server, room, alice, heads=[[bob.member_id, epoch, 1]])
+    assert ack["ok"] and [data for _, data in ack["missed"]] == lost[1:]  # after what it had
+    back.close()
+    again, ack = resume(live_server, room, alice, heads=[])  # heard from nobody: everything
+    assert [data for _, data in ack["missed"]] == lost
+    for peer in (again, bob, carol):
         peer.close()
