@@ -8,6 +8,8 @@ from socketio.exceptions import SocketIOError
 SERVER_EVENTS = (
     "member_joined",
     "member_left",
+    "member_away",
+    "member_back",
     "rekey",
     "key_request",
     "room_key",
@@ -45,29 +47,41 @@ class _InOrderClient(socketio.Client):
 
 
 class RoomConnection:
-    """One Socket.IO connection whose server events land in `events` as (name, data)."""
+    """One Socket.IO connection at a time whose server events land in `events` as (name, data).
+
+    After a drop, reconnect() opens a new socket on the same queue (the chat then resumes, §7.4);
+    a `disconnect` event says whether we closed it ourselves ({"closed": True}).
+    """
 
     def __init__(self, base_url, events):
         """Prepare the client and its handlers; nothing is sent until connect()."""
         self.base_url = base_url
         self.events = events
-        # The server checks Origin; websocket-client sends the `origin` option as it.
-        self._sio = _InOrderClient(reconnection=False, websocket_extra_options={"origin": base_url})
-        for name in SERVER_EVENTS:
-            self._sio.on(name, self._enqueuer(name))
-        self._sio.on("disconnect", self._on_disconnect)
+        self.closed = False
+        self._sio = self._client()
 
-    def _enqueuer(self, name):
-        """A handler that queues one server event for the main loop."""
+    def _client(self):
+        """A fresh Socket.IO client wired to the queue (each socket gets its own, so a dead one stays quiet)."""
+        # The server checks Origin; websocket-client sends the `origin` option as it.
+        sio = _InOrderClient(reconnection=False, websocket_extra_options={"origin": self.base_url})
+        for name in SERVER_EVENTS:
+            sio.on(name, self._enqueuer(name, sio))
+        sio.on("disconnect", lambda *_reason: self._on_disconnect(sio))
+        return sio
+
+    def _enqueuer(self, name, sio):
+        """A handler that queues one server event of socket `sio` for the main loop."""
 
         def enqueue(data=None, *_rest):
-            self.events.put((name, data))
+            if sio is self._sio:
+                self.events.put((name, data))
 
         return enqueue
 
-    def _on_disconnect(self, *_reason):
-        """The connection ended (burn, kick, network or server gone)."""
-        self.events.put(("disconnect", None))
+    def _on_disconnect(self, sio):
+        """The connection ended (burn, kick, network or server gone, or our own close)."""
+        if sio is self._sio:
+            self.events.put(("disconnect", {"closed": self.closed}))
 
     def connect(self):
         """Open the websocket; raises ConnectionError with a short reason."""
@@ -86,7 +100,17 @@ class RoomConnection:
             return {"ok": False, "code": "invalid", "error": "the server sent an unexpected answer"}
         return ack
 
+    def reconnect(self):
+        """Drop what is left of the old socket and open a new one; raises ConnectionError."""
+        old, self._sio = self._sio, self._client()
+        try:
+            old.disconnect()  # events of the old socket no longer reach the queue
+        except Exception:  # noqa: BLE001 - it is gone either way
+            pass
+        self.connect()
+
     def close(self):
-        """Disconnect if still connected."""
+        """Disconnect if still connected; nothing reconnects after this."""
+        self.closed = True
         if self._sio.connected:
             self._sio.disconnect()

@@ -188,7 +188,8 @@ class StatusBar:
         """Read scrolling from `pane`; `now` for the countdown."""
         self.pane = pane
         self.now = now
-        self.state = {"deadline": None, "locked": False, "count": 1, "code": None, "ready": False, "admin": False}
+        self.state = {"deadline": None, "locked": False, "count": 1, "code": None, "ready": False, "admin": False,
+                      "offline": False}
 
     def update(self, state):
         """Take a new snapshot."""
@@ -218,7 +219,9 @@ class StatusBar:
             more = f" {self.pane.unseen} new rows below" if self.pane.unseen else ""
             row += [sep, ("class:bar.scrolled", f" scrolled up:{more} (PageDown) ")]
         code = state["code"]
-        if code is None or not state["ready"]:
+        if state.get("offline"):
+            safety = [("class:bar.alert", " Reconnecting... (what you write waits) ")]
+        elif code is None or not state["ready"]:
             safety = [("class:bar", " Securing... (waiting for the room key) ")]
         else:
             safety = [("class:bar", f" Safety code {code['digits']} (epoch {code['epoch']}) ")]
@@ -245,6 +248,7 @@ class FullScreenChat(TerminalChat):
         self.animation = animation
         self.stream = output or sys.stdout
         self.ending = None  # a FAREWELLS key once the chat ended in a known way
+        self.was_in_room = False
         self.last_status = None
         self.deadline = None
         self.announced = set()
@@ -355,6 +359,7 @@ class FullScreenChat(TerminalChat):
         self.post(self.bar.update, {
             "deadline": self.deadline, "locked": bool(self.locked), "count": len(self.session.members()),
             "code": code, "ready": self.session.ready, "admin": self.commands.admin,
+            "offline": self.lost_at is not None,
         })
 
     def check_deadlines(self):
@@ -384,10 +389,10 @@ class FullScreenChat(TerminalChat):
         self.ending = "left"
         super().quit()
 
-    def on_disconnect(self, data):
-        """The connection dropped."""
-        self.ending = self.ending or "lost"
-        super().on_disconnect(data)
+    def join(self):
+        """Join (again, after a seat was lost); from then on an ending wipes a screen that held the room."""
+        super().join()
+        self.was_in_room = True
 
     def start_input(self):
         """Typed lines come from the input line (submit), not stdin."""
@@ -419,5 +424,7 @@ class FullScreenChat(TerminalChat):
             self.input.buffer.history = InMemoryHistory()
             fire = self.ending == "burned" and self.animation
             line = FAREWELLS.get(self.ending) or self.last_status or "Closed."
+            if self.ending is None and self.was_in_room:
+                line = f"{line.rstrip('.')}. {NOTHING_LEFT}"
             burn.farewell(self.stream, line, fire=fire, size=(size.columns, size.lines))
         return self.exit_code

@@ -17,14 +17,13 @@ import os
 import queue
 import threading
 import time
-from collections import deque
 
 from . import crypto, envelope
 from .commands import Commands, parse_line
 from .connection import RoomConnection
 from .crypto import ProtocolError
 from .session import KEY_MISSING_SECONDS as KEY_MISSING_WAIT
-from .session import RoomSession
+from .session import TRANSIENT_REFUSALS, RoomSession
 from .wording import countdown_mark, describe_remaining, mismatch_sentence, notice_sentence, printable
 
 EXIT_OK = 0
@@ -34,6 +33,9 @@ EXIT_KICKED = 3
 EXIT_INTERRUPTED = 130
 
 EOF_FLUSH_SECONDS = 15  # how long unsent lines may wait for the key after stdin ends
+RECONNECT_SECONDS = (1, 2, 4, 8, 15)  # backoff between attempts after a drop (then every 15 s), as the browser
+RESUME_GIVE_UP_SECONDS = 300  # the longest a server keeps a dropped seat (BURNCHAT_RESUME_SECONDS at most)
+AWAY_TOO_LONG = "You were away too long: messages sent while you were away are gone."
 LEFT_REASONS = {"left": "left", "disconnected": "disconnected", "kicked": "was removed by the admin"}
 ME_PREFIX = "/me "  # a typed `/me waves` is sent as an action, and shown the same way
 
@@ -77,11 +79,13 @@ class TerminalChat:
         self.stdin_fd = stdin_fd
         self.events = queue.Queue()
         self.now = now
-        self.session = RoomSession(link.room_id, link.secret, now=now)
+        self.session = RoomSession(link.room_id, link.secret, now=now, acks=True)
         self.name = name
         self.connection = connection_factory(link.base_url, self.events)
-        self.outbox = deque()  # lines typed before the current key arrived
         self.eof_deadline = None
+        self.lost_at = None  # since when the socket is down (we are resuming)
+        self.attempts = 0
+        self.retry_at = None
         self.shown_code = None
         self.last_mark = None
         self.expires_at = None
@@ -219,7 +223,19 @@ class TerminalChat:
 
     def loop(self):
         """Handle events one by one until something ends the chat."""
-        handlers = {
+        handlers = self.handlers()
+        while True:
+            try:
+                name, data = self.events.get(timeout=0.5)
+            except queue.Empty:
+                self.check_deadlines()
+                continue
+            handlers[name](data)
+            self.check_deadlines()
+
+    def handlers(self):
+        """Event name -> handler, for the queue and for the events a resume brings back."""
+        return {
             "line": self.on_line,
             "eof": self.on_eof,
             "member_joined": self.on_member_joined,
@@ -234,15 +250,9 @@ class TerminalChat:
             "destroyed": self.on_destroyed,
             "disconnect": self.on_disconnect,
             "interrupt": self.on_interrupt,
+            "member_away": self.on_member_away,
+            "member_back": self.on_member_back,
         }
-        while True:
-            try:
-                name, data = self.events.get(timeout=0.5)
-            except queue.Empty:
-                self.check_deadlines()
-                continue
-            handlers[name](data)
-            self.check_deadlines()
 
     def check_deadlines(self):
         """Time-based work between events: late keys, key_missing, digests, pending gaps, EOF."""
@@ -252,9 +262,13 @@ class TerminalChat:
         if missing is not None:
             self.status(f"Still no room key after {KEY_MISSING_WAIT} s; asking the server for another creator")
             self.connection.call("key_missing", {"epoch": missing})
+        self.check_reconnect()
+        if self.lost_at is not None:
+            return
         digest = self.session.make_digest()
         if digest is not None:
-            self.connection.call("message", digest)  # a refused digest is simply sent again later
+            self.send_envelope(digest)
+        self.flush_outbox()  # what was refused for a passing reason goes again
         for notice in self.session.pending_notices():
             self.show_notice(notice)
         self.commands.check_kicks()
@@ -294,7 +308,7 @@ class TerminalChat:
         except ProtocolError as exc:
             self.status(f"Not sent: {exc.message} (nothing was truncated)", tone="warn")
             return
-        self.outbox.append((text, me))
+        self.session.queue(text, me)
         self.flush_outbox()
 
     def on_eof(self, _data):
@@ -306,28 +320,38 @@ class TerminalChat:
         """After EOF, leave when the outbox is empty or the grace period is over."""
         if self.eof_deadline is None:
             return
-        if self.outbox and self.now() < self.eof_deadline:
+        unsent = len(self.session.pending())
+        if unsent and self.now() < self.eof_deadline:
             return
-        if self.outbox:
-            self.status(f"{len(self.outbox)} line(s) not sent: the room key never arrived")
+        if unsent:
+            self.status(f"{unsent} line(s) not sent: the room key never arrived")
         self.leave()
         self.status("Left the room")
         raise Exit(EXIT_OK)
 
     def flush_outbox(self):
-        """Send queued lines while we hold the current key; keep them otherwise."""
-        while self.outbox and self.session.ready:
-            text, me = self.outbox[0]
-            sealed = self.session.seal(text, me=me)
-            ack = self.connection.call("message", sealed)
-            if ack.get("ok"):
-                self.outbox.popleft()
-                self.show_own(text, me)
-            elif ack.get("code") == "stale_epoch":
-                return  # a rekey is on its way; resend under the new key
-            else:
-                self.outbox.popleft()
-                self.status(f"Not sent: {ack.get('error', ack.get('code'))}", tone="warn")
+        """Send what the session lets go now, one envelope at a time, each acknowledged before the next (§6.6)."""
+        while self.lost_at is None:
+            envelopes = self.session.take_resendable()
+            if not envelopes:
+                return
+            for sealed in envelopes:
+                if not self.send_envelope(sealed):
+                    return
+
+    def send_envelope(self, sealed):
+        """Emit one envelope and report its outcome to the session; False when sending must pause."""
+        ack = self.connection.call("message", sealed)
+        if ack.get("ok"):
+            shown = self.session.sent(sealed)
+            if shown is not None:
+                self.show_own(shown["text"], shown["me"])
+            return True
+        code = ack.get("code") or "invalid"
+        outcome = self.session.refused(sealed, code)
+        if outcome is not None and outcome["state"] == "failed":
+            self.status(f"Not sent: {ack.get('error', code)}", tone="warn")
+        return code not in TRANSIENT_REFUSALS and code != "stale_epoch"  # retried later, or after the rekey
 
     # --- members -----------------------------------------------------------
 
@@ -479,10 +503,96 @@ class TerminalChat:
         self.status("Session burned")
         raise Exit(EXIT_OK)
 
-    def on_disconnect(self, _data):
-        """The connection ended without a burn or a kick."""
-        self.status("Lost the connection to the server", tone="warn")
-        raise Exit(EXIT_ERROR)
+    def on_disconnect(self, data):
+        """The connection ended without a burn or a kick: reconnect and resume our seat (§7.4)."""
+        if (isinstance(data, dict) and data.get("closed")) or self.session.member_id is None:
+            self.status("Lost the connection to the server", tone="warn")
+            raise Exit(EXIT_ERROR)
+        if self.lost_at is None:
+            self.lost_at, self.attempts = self.now(), 0
+            self.retry_at = self.now() + RECONNECT_SECONDS[0]
+            self.status("Connection lost - reconnecting...", tone="warn")
+            self.room_changed()
+
+    def check_reconnect(self):
+        """While the socket is down: the next attempt when due; give up once no seat can be waiting."""
+        if self.lost_at is None or self.now() < self.retry_at:
+            return
+        if self.now() - self.lost_at > RESUME_GIVE_UP_SECONDS:
+            self.status("Lost the connection to the server", tone="warn")
+            raise Exit(EXIT_ERROR)
+        try:
+            self.connection.reconnect()
+        except ConnectionError:
+            self.retry_later()
+            return
+        self.resume()
+
+    def retry_later(self):
+        """Back off before the next attempt."""
+        self.attempts += 1
+        self.retry_at = self.now() + RECONNECT_SECONDS[min(self.attempts, len(RECONNECT_SECONDS) - 1)]
+
+    def resume(self):
+        """A new socket: take our seat back with what we missed, or rejoin as someone new."""
+        ack = self.connection.call("resume", self.session.resume_payload())
+        if ack.get("code") == "no_answer":
+            self.retry_later()  # the new socket dropped too
+            return
+        self.lost_at = None
+        if not ack.get("ok"):
+            self.rejoin(ack)
+            return
+        result = self.session.resumed(ack)
+        for member in result["joined"]:
+            self.status(f"{printable(self.session.display_name(member.member_id))} joined while you were away "
+                        f"(key fingerprint {member.fingerprint})", tone="join")
+        for _member_id in result["left"]:
+            self.status("Someone left while you were away")
+        self.status("Reconnected: back in the room", tone="ok")
+        self.commands.reclaim()
+        self.take_room_state(ack)
+        for name, data in result["missed"]:
+            handler = self.handlers().get(name)
+            if handler is not None and name not in ("line", "eof", "interrupt", "disconnect"):
+                handler(data)
+        self.room_changed()
+        if self.session.ready:
+            self.secured()
+        self.flush_outbox()
+
+    def rejoin(self, ack):
+        """The seat is gone (bad_resume): say so plainly, report what never went out, join again as new."""
+        if ack.get("code") != "bad_resume":
+            self.status(f"Cannot resume: {ack.get('error', ack.get('code'))}", tone="warn")
+        self.status(AWAY_TOO_LONG, tone="warn")
+        for item in self.session.wipe():
+            self.status(f"Not sent: {printable(item['text'])}", tone="warn")
+        self.session = RoomSession(self.link.room_id, self.link.secret, now=self.now, acks=True)
+        self.shown_code = self.secured_epoch = None
+        self.commands.kicks.clear()
+        self.join()
+        self.commands.reclaim()
+
+    def take_room_state(self, ack):
+        """Lock and countdown from a join or resume ack."""
+        self.set_locked(bool(ack.get("locked")))
+        if isinstance(ack.get("expires_at"), int) and isinstance(ack.get("now"), int):
+            self.show_countdown(ack["expires_at"], ack["now"])
+
+    def on_member_away(self, data):
+        """A member's socket dropped; its seat is kept for a while."""
+        member_id = data.get("member_id") if isinstance(data, dict) else None
+        if self.session.mark_away(member_id):
+            self.status(f"{self.name_of(member_id)} lost connection (their seat is kept for a while)", tone="leave")
+            self.room_changed()
+
+    def on_member_back(self, data):
+        """An away member resumed."""
+        member_id = data.get("member_id") if isinstance(data, dict) else None
+        if self.session.mark_back(member_id):
+            self.status(f"{self.name_of(member_id)} is back", tone="join")
+            self.room_changed()
 
 
 class JsonChat(TerminalChat):
