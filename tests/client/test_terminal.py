@@ -28,6 +28,9 @@ class ScriptedConnection:
     def connect(self):
         pass
 
+    def reconnect(self):
+        self.calls.append(("reconnect", None))
+
     def call(self, event, data):
         self.calls.append((event, data))
         queued = self.acks.get(event)
@@ -64,6 +67,7 @@ def setup():
     alice.on_rekey({"epoch": 2, "creator": alice.member_id, "passed_over": None})
     chat.pending_key = make_key(alice, chat, 2)
     chat.clock = clock
+    chat.alice_announcement = room.announcements["Alice"]
     return alice, chat, conn, out, err
 
 
@@ -349,3 +353,52 @@ def test_member_left_rejects_messages_held_under_the_old_member_set(setup):
     chat.on_member_left({"member_id": carol_ann["member_id"], "reason": "kicked"})
     assert chat.session.held_count == 0 and chat.session.rejected_count == 1
     assert "* Rejected a message (held back, then its key never came or was refused); 1 rejected so far" in err.getvalue()
+
+
+def test_rate_limited_message_goes_again_unchanged(setup):
+    """A transient refusal sends the very same envelope again (§6.6), and only the acknowledged one counts."""
+    alice, chat, conn, _out, _err = setup
+    key_bob(alice, chat)
+    conn.acks["message"] = [{"ok": False, "code": "rate_limited", "error": "slow down"}]
+    chat.on_line("once")
+    chat.check_deadlines()
+    first, again = conn.sent("message")[:2]
+    assert first == again and alice.open(again)["text"] == "once"
+    assert chat.session.pending() == [] and chat.session.sent_count == 1
+
+
+def test_drop_resumes_with_missed_events_and_a_closed_socket_exits(setup):
+    """A dropped socket reconnects after the backoff and resumes; what was missed is handled in order."""
+    alice, chat, conn, out, err = setup
+    key_bob(alice, chat)
+    chat.on_disconnect({"closed": False})
+    assert "* Connection lost - reconnecting..." in err.getvalue()
+    chat.on_line("typed offline")
+    assert conn.sent("message") == []
+    chat.clock.advance(1)
+    missed = alice.seal("while you were away")
+    conn.acks["resume"] = [{"ok": True, "epoch": 2, "held": 2, "members": [{**chat.alice_announcement, "held": 2}],
+                            "missed": [["message", missed]], "locked": False, "expires_at": 600_000, "now": 1000}]
+    chat.check_deadlines()
+    assert conn.sent("reconnect") == [None] and conn.sent("resume")[0]["member_id"] == chat.session.member_id
+    assert "* Reconnected: back in the room" in err.getvalue()
+    assert out.getvalue() == "Alice: while you were away\n"
+    assert alice.open(conn.sent("message")[0])["text"] == "typed offline"
+    with pytest.raises(Exit) as stop:
+        chat.on_disconnect({"closed": True})
+    assert stop.value.code == 1
+
+
+def test_bad_resume_says_so_and_joins_as_someone_new(setup):
+    """A seat that can't be taken back: the plain sentence, then a join with a new member ID."""
+    _alice, chat, conn, _out, err = setup
+    before = chat.session.member_id
+    chat.on_disconnect({"closed": False})
+    chat.clock.advance(1)
+    conn.acks["resume"] = [{"ok": False, "code": "bad_resume", "error": "This seat can't be taken back"}]
+    conn.acks["join"] = [{"ok": True, "v": 2, "epoch": 3, "locked": False, "expires_at": 600_000, "now": 0,
+                          "members": []}]
+    chat.check_deadlines()
+    assert "* You were away too long: messages sent while you were away are gone." in err.getvalue()
+    assert conn.sent("join")[-1]["member_id"] == chat.session.member_id != before
+

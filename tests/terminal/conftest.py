@@ -5,8 +5,10 @@ import itertools
 import os
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -124,3 +126,84 @@ def room(live_server):
         return f"{live_server.url}{created['url']}#{crypto.random_id()}", created["pin"]
 
     return make
+
+
+class CuttableProxy:
+    """A TCP relay in front of a server whose connections a test can cut (and refuse for a while):
+    to the client a cut is a network drop, to the server a socket that closed without `leave`."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.refusing = False
+        self.accepted = 0
+        self._sockets, self._lock = [], threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        """Relay each new connection unless refusing."""
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            if self.refusing:
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            with self._lock:
+                self._sockets += [client, upstream]
+                self.accepted += 1
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        """Copy one direction until either side closes."""
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for end in (source, sink):
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self, refuse=True):
+        """Drop every relayed connection; with `refuse`, new ones too until allow()."""
+        self.refusing = refuse
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for end in sockets:
+            try:
+                end.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            end.close()
+
+    def allow(self):
+        """Let connections through again."""
+        self.refusing = False
+
+    def close(self):
+        """Stop listening and drop everything."""
+        self.listener.close()
+        self.cut()
+
+
+@pytest.fixture
+def proxies():
+    """Start a CuttableProxy in front of a server: `proxies(server)`."""
+    started = []
+
+    def start(server):
+        proxy = CuttableProxy(server.port)
+        started.append(proxy)
+        return proxy
+
+    yield start
+    for proxy in started:
+        proxy.close()
