@@ -25,6 +25,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 MANIFEST_PATH = Path(__file__).resolve().parents[2] / "release" / "manifest.json"
+if not MANIFEST_PATH.exists():  # installed with pip: pyproject.toml packs it as burnchat/release/
+    MANIFEST_PATH = Path(__file__).resolve().parents[1] / "release" / "manifest.json"
 WELL_KNOWN_PATH = "/.well-known/burnchat-manifest.json"
 SOCKET_ORIGIN = "{socket_origin}"  # the CSP names the socket's origin, which depends on the host
 ROOM_TTL_SECONDS = 30
