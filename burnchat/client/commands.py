@@ -83,7 +83,7 @@ class Commands:
         members = self.chat.session.members()
         self.chat.status(f"{len(members)} in the room:")
         for member in members:
-            you = " (you)" if member["is_self"] else ""
+            you = " (you)" if member["is_self"] else " (away)" if member.get("away") else ""
             self.chat.status(f"  {one_line(member['name'])}{you}  [{member['fingerprint']}]")
 
     def do_safety(self, _argument):

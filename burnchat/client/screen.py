@@ -7,6 +7,7 @@ Everything is drawn on the alternate screen and wiped at the end (burn.py).
 """
 
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -413,6 +414,8 @@ class FullScreenChat(TerminalChat):
             import asyncio
 
             self.screen_loop = asyncio.get_running_loop()
+            for number in (signal.SIGTERM, signal.SIGHUP):  # a closed window or `kill`: leave cleanly too
+                self.screen_loop.add_signal_handler(number, self.interrupt)
             threading.Thread(target=self.chat_thread, name="burnchat-chat", daemon=True).start()
 
         try:

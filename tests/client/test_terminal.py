@@ -10,7 +10,7 @@ import pytest
 from burnchat.client import crypto
 from burnchat.client.session import RoomSession
 from burnchat.client.link import BadLink, Link, parse_link
-from burnchat.client.terminal import EXIT_KICKED, EXIT_OK, Exit, TerminalChat, countdown_mark, printable
+from burnchat.client.terminal import EXIT_KICKED, EXIT_OK, Exit, JsonChat, TerminalChat, countdown_mark, printable
 from tests.client.roomsim import Clock, Room, announcement_of, room_key_events
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -402,3 +402,45 @@ def test_bad_resume_says_so_and_joins_as_someone_new(setup):
     assert "* You were away too long: messages sent while you were away are gone." in err.getvalue()
     assert conn.sent("join")[-1]["member_id"] == chat.session.member_id != before
 
+
+
+def test_commands_are_not_sent_and_quit_leaves(setup):
+    """Pipe mode too: /help, /who and unknown commands print locally; // sends one slash; /quit says leave."""
+    alice, chat, conn, _out, err = setup
+    key_bob(alice, chat)
+    for line in ("/help", "/who", "/nope", "/kick Alice", "/send x"):
+        chat.on_line(line)
+    assert conn.sent("message") == [] and conn.sent("admin_kick") == []
+    assert "* Unknown command /nope" in err.getvalue() and "* Only the room's admin can do that" in err.getvalue()
+    assert "* Files are not supported yet" in err.getvalue() and "*   Alice  [" in err.getvalue()
+    chat.on_line("//etc")
+    assert alice.open(conn.sent("message")[-1])["text"] == "/etc"
+    with pytest.raises(Exit) as stop:
+        chat.on_line("/quit")
+    assert stop.value.code == EXIT_OK and conn.sent("leave") == [{}] and conn.closed
+
+
+def test_admin_burn_asks_first(setup):
+    """/burn after /admin needs a yes; anything else keeps the room."""
+    _alice, chat, conn, _out, err = setup
+    chat.on_line("/admin abcd-2345")
+    assert conn.sent("admin_auth") == [{"room": chat.link.room_id, "pin": "ABCD2345"}]
+    chat.on_line("/burn")
+    chat.on_line("not sure")
+    assert conn.sent("admin_burn") == [] and "* Not burned" in err.getvalue()
+    chat.on_line("/burn")
+    chat.on_line("yes")
+    assert conn.sent("admin_burn") == [{}]
+
+
+def test_json_lines(setup):
+    """--json: messages and status lines as one JSON object per line on stdout."""
+    import json
+    alice, _chat, _conn, _out, _err = setup
+    out = io.StringIO()
+    chat = JsonChat(_chat.link, "Bob", out=out, err=io.StringIO(), stdin_fd=0, connection_factory=ScriptedConnection)
+    chat.status("hello", tone="ok")
+    chat.show_text({"member_id": alice.member_id, "name": "Alice", "text": "a\nb", "me": False})
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first == {"type": "status", "text": "hello", "tone": "ok"}
+    assert second["type"] == "message" and second["text"] == "a\nb" and second["own"] is False
