@@ -25,6 +25,8 @@ from prompt_toolkit.utils import get_cwidth
 from prompt_toolkit.widgets import TextArea
 
 from . import burn
+from .commands import parse_line
+from .crypto import MAX_TEXT_BYTES
 from .display import clock, name_colour, neutralise, one_line, remaining_level, remaining_text
 from .terminal import EXIT_ERROR, EXIT_INTERRUPTED, TerminalChat
 
@@ -294,6 +296,11 @@ class FullScreenChat(TerminalChat):
         """Enter: hand the typed text to the chat thread, remember it, clear the line, follow the newest."""
         buffer = self.input.buffer
         text = buffer.text
+        parsed = parse_line(text)
+        if parsed is not None and parsed[0] == "say" and len(parsed[1].encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+            self.pane.add(system_lines(f"Too long: {len(parsed[1].encode('utf-8', 'surrogatepass'))} bytes, the limit "
+                                       f"is {MAX_TEXT_BYTES}. Shorten it to send (nothing was sent).", "warn"))
+            return  # the text stays in the input line
         if text.strip():
             buffer.append_to_history()
             self.events.put(("line", text))

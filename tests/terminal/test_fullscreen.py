@@ -48,6 +48,10 @@ def test_half_typed_line_survives_incoming_messages(room, screens, chats):
     assert bob.wait_line("out", lambda line: True) == "Alice: half typed ü, still going"
     alice.wait("Alice (you): half typed ü, still going")
     assert alice.input_row() == ">"
+    alice.type("x" * 4097)
+    alice.keys("Enter")
+    alice.wait("Too long: 4097 bytes, the limit is 4096")
+    assert alice.input_row().endswith("xxxxxxxx")  # kept for shortening, not lost
 
 
 def test_commands_are_handled_locally_and_never_sent(room, screens, chats):
