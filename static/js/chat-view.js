@@ -48,9 +48,10 @@ export class MessageLog {
 
   /**
    * Shows one chat message; `own` ones are right-aligned bubbles without a name. `me`: a /me
-   * action; `note`: how it arrived when that matters ("arrived late", "shown out of order").
+   * action; `note`: how it arrived when that matters ("arrived late", "shown out of order");
+   * `pending`: one of ours not acknowledged yet (see setSendState). Returns the message's node.
    */
-  addMessage({ senderId, name, text, own, me = false, note = "", at = new Date() }) {
+  addMessage({ senderId, name, text, own, me = false, note = "", pending = false, at = new Date() }) {
     const grouped = this.#last.senderId === senderId && at - this.#last.at < GROUP_MS;
     this.#last = { senderId, at };
     const item = make("div", `msg ${own ? "msg--own" : "msg--other"}${grouped ? " msg--cont" : ""}${me ? " msg--me" : ""}`);
@@ -65,7 +66,30 @@ export class MessageLog {
     bubble.append(time);
     if (note) bubble.append(make("span", "msg__note", note));
     item.append(bubble);
+    if (own) this.setSendState(item, pending ? "pending" : "sent");
     this.#append(item);
+    return item;
+  }
+
+  /**
+   * One of our bubbles: "pending" (a clock, drawn by the CSS), "sent" (a normal bubble) or
+   * "failed" with `reason` said on it. The state is also said in words for screen readers.
+   */
+  setSendState(item, state, reason = "") {
+    item.dataset.state = state;
+    const bubble = item.querySelector(".msg__bubble");
+    bubble.querySelector(".msg__send-state")?.remove();
+    if (state === "pending") bubble.append(make("span", "visually-hidden msg__send-state", "Not sent yet"));
+    if (state === "failed") {
+      const note = make("span", "msg__note msg__note--failed msg__send-state", `Couldn't be sent: ${reason}`);
+      note.dataset.testid = "send-failed";
+      bubble.append(note);
+    }
+  }
+
+  /** True while at least one chat message is on screen (a reload would erase it). */
+  hasMessages() {
+    return this.#log.querySelector(".msg") !== null;
   }
 
   /**
@@ -93,7 +117,7 @@ export class MessageLog {
 /** The message box: sends on Enter, counts bytes, locks while securing, keeps text on failure. */
 export class Composer {
   #form; #text; #send; #status; #bytes; #onSend;
-  #ready = false; #sending = false; #waitingText = "Securing..."; #statusTimer = 0;
+  #ready = false; #writable = false; #sending = false; #waitingText = "Securing..."; #statusTimer = 0;
 
   /** `onSend(text)` resolves {ok} or {ok: false, message}; the text is cleared only on ok. */
   constructor(form, { onSend }) {
@@ -148,7 +172,7 @@ export class Composer {
 
   /** Validates and hands the text to onSend; keeps it in the box unless it was sent. */
   async #submit() {
-    if (!this.#ready || this.#sending) return;
+    if (!(this.#ready || this.#writable) || this.#sending) return;
     const text = this.#text.value;
     if (!text.trim()) return;
     const left = this.#left();
@@ -172,12 +196,16 @@ export class Composer {
     }
     this.#render();
     if (!result.ok && result.message) this.showStatus(result.message, "error", 5000);
-    if (this.#ready) this.#text.focus({ preventScroll: true });
+    if (this.#ready || this.#writable) this.#text.focus({ preventScroll: true });
   }
 
-  /** Ready: the current epoch's key is held. Otherwise the box locks and says `waitingText`. */
-  setReady(ready, waitingText = "Securing...") {
+  /**
+   * Ready: the current epoch's key is held. Otherwise the box says `waitingText` and locks, unless
+   * `writable` (offline: what is written now waits and goes out on return).
+   */
+  setReady(ready, waitingText = "Securing...", { writable = false } = {}) {
     this.#ready = ready;
+    this.#writable = !ready && writable;
     this.#waitingText = waitingText;
     this.#render();
   }
@@ -193,18 +221,19 @@ export class Composer {
 
   /** Puts the box and button in the state that matches ready/sending. */
   #render() {
-    const locked = !this.#ready || this.#sending;
+    const open = this.#ready || this.#writable;
+    const locked = !open || this.#sending;
     // readonly + aria-disabled rather than `disabled`: the box keeps focus (and the phone keyboard) across a rekey.
     this.#text.readOnly = locked;
-    this.#text.setAttribute("aria-disabled", String(!this.#ready));
-    this.#text.placeholder = this.#ready ? "Write a message" : this.#waitingText;
+    this.#text.setAttribute("aria-disabled", String(!open));
+    this.#text.placeholder = open ? "Write a message" : this.#waitingText;
     this.#send.disabled = locked;
-    this.#form.dataset.state = this.#ready ? (this.#sending ? "sending" : "ready") : "securing";
+    this.#form.dataset.state = this.#ready ? (this.#sending ? "sending" : "ready") : this.#writable ? "offline" : "securing";
     clearTimeout(this.#statusTimer);
     if (this.#left() < 0) this.showStatus(this.#tooLongText(this.#left()), "error", 0);
     else {
       this.#status.textContent = this.#ready ? "End-to-end encrypted" : this.#waitingText;
-      this.#status.dataset.tone = this.#ready ? "ok" : "wait";
+      this.#status.dataset.tone = this.#ready ? "ok" : this.#writable ? "offline" : "wait";
       this.#status.dataset.kind = "";
     }
   }
@@ -212,7 +241,7 @@ export class Composer {
   /** Empties the box and locks it for good (the room ended). */
   wipe() {
     this.#text.value = "";
-    this.#ready = false;
+    this.#ready = this.#writable = false;
     this.#refreshBytes();
     this.#render();
   }

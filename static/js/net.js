@@ -34,14 +34,21 @@ export function whenConnected(socket, timeoutMs = CONNECT_TIMEOUT_MS) {
   });
 }
 
-/** Emits `event` and resolves with the server's ack, or {ok: false, code: "timeout"}; never rejects. */
-export async function request(socket, event, payload, timeoutMs = ACK_TIMEOUT_MS) {
-  try {
-    const ack = await socket.timeout(timeoutMs).emitWithAck(event, payload);
-    return ack && typeof ack === "object" ? ack : { ok: false, code: "invalid" };
-  } catch {
-    return { ok: false, code: "timeout" };
-  }
+/**
+ * Emits `event` and resolves with the server's ack, {ok: false, code: "timeout"}, or "offline" when the
+ * socket is down or drops before the answer; never rejects. Nothing is emitted while disconnected:
+ * Socket.IO would buffer it and flush it on the next socket before that socket has joined or resumed.
+ */
+export function request(socket, event, payload, timeoutMs = ACK_TIMEOUT_MS) {
+  if (!socket?.connected) return Promise.resolve({ ok: false, code: "offline" });
+  return new Promise((resolve) => {
+    const dropped = () => resolve({ ok: false, code: "offline" }); // that ack can't come any more
+    socket.once("disconnect", dropped);
+    socket.timeout(timeoutMs).emitWithAck(event, payload).then(
+      (ack) => resolve(ack && typeof ack === "object" ? ack : { ok: false, code: "invalid" }),
+      () => resolve({ ok: false, code: "timeout" }),
+    ).finally(() => socket.off("disconnect", dropped));
+  });
 }
 
 /**

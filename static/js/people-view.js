@@ -1,6 +1,6 @@
 // The people list, used in the room (from RoomSession.members()) and on the
 // admin page: avatar initial, name (user text), "you" tag, key fingerprint and,
-// for an admin, a Kick button per member.
+// for an admin, a Kick button per member; a member whose connection dropped is greyed (away).
 import { make, userText } from "./ui.js";
 
 /** The first letter or digit of a name for its avatar, or "?" (names may start with marks or symbols). */
@@ -16,7 +16,7 @@ function hueOf(fingerprint) {
 
 /** One list item: [avatar] name (you) / fingerprint  [Kick]. */
 function personItem(person, onKick) {
-  const item = make("li", `person${person.isSelf ? " person--self" : ""}${person.flagged ? " person--flagged" : ""}`);
+  const item = make("li", `person${person.isSelf ? " person--self" : ""}${person.flagged ? " person--flagged" : ""}${person.away ? " person--away" : ""}`);
   item.dataset.memberId = person.memberId;
   item.dataset.testid = "person";
   item.style.setProperty("--hue", hueOf(person.fingerprint));

@@ -1,30 +1,49 @@
-// One joined chat: the socket, the RoomSession (all crypto state), and the
-// chat widgets. Server events run one at a time through a queue because their
-// handlers await WebCrypto and must see the session in event order. Keys live in
-// room-keys.js, warnings and the timer in room-integrity.js, the safety code in
-// safety-view.js; the page around it (room.js) decides the prejoin and end screens.
+// One joined chat: the RoomSession (all crypto state), the chat widgets, and what a
+// dropped socket means for them. Server events run one at a time through a queue because
+// their handlers await WebCrypto and must see the session in event order. The socket's life
+// is in room-connection.js, our outgoing messages in outbox.js, keys in room-keys.js,
+// warnings and the timer in room-integrity.js, the safety code in safety-view.js, the admin
+// in room-admin.js; the page around it (room.js) decides the prejoin and end screens.
 import { HOLD_BACK_MS, RoomSession } from "./protocol.js";
+import { AdminClaim } from "./admin-claim.js";
 import { Composer, MessageLog } from "./chat-view.js";
-import { EventQueue, openSocket, request, whenConnected } from "./net.js";
+import { EventQueue, request, whenConnected } from "./net.js";
+import { Outbox } from "./outbox.js";
 import { renderPeople } from "./people-view.js";
 import { RoomAdmin } from "./room-admin.js";
+import { RoomConnection } from "./room-connection.js";
 import { IntegrityNotices, IntegrityTimer, RejectedCount } from "./room-integrity.js";
 import { RoomKeys } from "./room-keys.js";
 import { SafetyView } from "./safety-view.js";
 import { errorText, part } from "./ui.js";
 
 const UNCONFIRMED_LABEL = "hasn't confirmed the room key";
-const RETRY_REJOIN_MS = 3000;
-const RETRYABLE = new Set(["timeout", "busy", "rate_limited", "member_id_taken", "offline"]);
+const AWAY_LABEL = "reconnecting...";
+const OFFLINE_TEXT = "Offline - your messages will be sent when you're back";
+const AWAY_TOO_LONG = "You were away too long: messages sent while you were away are gone.";
+const BACK_SHOWN_MS = 2500;
+const RETRY_BACK_MS = [1000, 3000, 6000, 10000];
+const RETRYABLE = new Set(["timeout", "busy", "rate_limited", "member_id_taken", "offline", "internal"]);
 
 export class RoomChat {
   #root; #roomId; #secret; #pin; #name = "";
   #countdown; #onEnd; #onState;
-  #socket = null; #session = null; #queue = new EventQueue();
-  #log; #composer; #admin;
+  #connection; #session = null; #queue = new EventQueue();
+  #log; #composer; #admin; #claim; #outbox;
   #notices; #keys; #safety; #timer; #unconfirmed = [];
-  #joinedOnce = false; #rejoining = false; #ended = false;
+  #joinedOnce = false; #live = false; #coming = false; #ended = false;
+  #orphans = []; #backTries = 0; #backTimer = 0; #bannerTimer = 0;
   #heldTimer = 0; #rejected;
+  #handlers = {
+    member_joined: (data) => this.#onMemberJoined(data),
+    member_left: (data) => this.#onMemberLeft(data),
+    member_away: (data) => this.#onAway(data, true),
+    member_back: (data) => this.#onAway(data, false),
+    rekey: (data) => this.#onRekey(data),
+    key_request: (data) => this.#onKeyRequest(data),
+    room_key: (data) => this.#onRoomKey(data),
+    message: (data) => this.#onMessage(data),
+  };
 
   /**
    * `root`: the room markup; `pin`: the admin PIN when the creator came from the home page
@@ -39,10 +58,18 @@ export class RoomChat {
     this.#countdown = countdown;
     this.#onEnd = onEnd;
     this.#onState = onState;
+    this.#connection = new RoomConnection({ onLost: () => this.#onLost(), onBack: () => this.#onBack() });
     this.#log = new MessageLog(part(root, "messages"), part(root, "jump-latest"));
-    this.#composer = new Composer(part(root, "composer"), { onSend: (text) => this.#send(text) });
+    this.#outbox = new Outbox({
+      log: this.#log, session: () => (this.#ended ? null : this.#session), name: () => this.#name,
+      emit: (envelope) => request(this.#socket, "message", envelope), online: () => this.#live && this.#connection.connected,
+    });
+    this.#composer = new Composer(part(root, "composer"), { onSend: async (text) => this.#outbox.write(text) });
     this.#notices = new IntegrityNotices(this.#log, (id) => this.#session?.member(id)?.name ?? null);
-    this.#keys = new RoomKeys({ socket: () => this.#socket, notices: this.#notices, onChange: () => this.#keyChanged() });
+    this.#keys = new RoomKeys({
+      socket: () => this.#socket, notices: this.#notices, onChange: () => this.#keyChanged(),
+      deliver: (envelope) => this.#outbox.deliver(envelope),
+    });
     this.#safety = new SafetyView(root);
     this.#rejected = new RejectedCount(part(root, "rejected"));
     this.#timer = new IntegrityTimer({
@@ -54,6 +81,7 @@ export class RoomChat {
       send: (event, payload) => this.#request(event, payload),
       onExtended: (expiresAt, now) => this.#countdown.update(expiresAt, now),
     });
+    this.#claim = new AdminClaim(root, { claim: (pin) => this.claimAdmin(pin) });
   }
 
   // ---- joining ---------------------------------------------------------------------------
@@ -61,23 +89,28 @@ export class RoomChat {
   /** Connects and joins as `name`; resolves {ok} or the failed ack ({ok: false, code}). */
   async join(name) {
     this.#name = name;
-    if (!this.#socket) {
-      this.#socket = openSocket();
-      this.#wireSocket(this.#socket);
-    } else if (!this.#socket.connected) {
-      this.#socket.connect();
-    }
-    const connected = await whenConnected(this.#socket);
+    const connected = await whenConnected(this.#connection.open((socket) => this.#wireSocket(socket)));
     if (!connected.ok) return this.#dropSocket(connected);
     const result = await this.#joinSession();
     if (!result.ok) return this.#dropSocket(result);
     this.#joinedOnce = true;
+    this.#connection.joined();
     return result;
   }
 
   /** True once the first join succeeded. */
   get joined() {
     return this.#joinedOnce;
+  }
+
+  /** True while messages are on screen (a reload would erase them). */
+  get hasMessages() {
+    return !this.#ended && this.#log.hasMessages();
+  }
+
+  /** The current socket, or null. */
+  get #socket() {
+    return this.#connection.socket;
   }
 
   /** Puts the cursor in the message box. */
@@ -96,7 +129,7 @@ export class RoomChat {
     this.#queue.reset();
     this.#queue.pause(); // events that arrive before the join ack is processed wait for it
     this.#keys.reset();
-    const session = new RoomSession({ roomId: this.#roomId, secret: this.#secret });
+    const session = new RoomSession({ roomId: this.#roomId, secret: this.#secret, acks: true });
     let payload;
     try {
       payload = await session.start(this.#name);
@@ -121,6 +154,9 @@ export class RoomChat {
       return { ok: false, code: "bad_version" };
     }
     this.#onState({ locked: ack.locked, count: (ack.members?.length ?? 0) + 1 });
+    this.#live = true;
+    if (this.#orphans.length) this.#outbox.moveTo(this.#orphans, session); // written before the seat was lost
+    this.#orphans = [];
     this.#keyChanged();
     this.#rejected.show(this.#session);
     this.#queue.resume();
@@ -131,11 +167,24 @@ export class RoomChat {
 
   /** The creator's PIN (from memory) turns this connection into the room's admin. */
   async #authAdmin(joinAck) {
-    if (await this.#admin.claim(this.#socket, this.#roomId, this.#pin, joinAck)) this.#refreshPeople();
+    if ((await this.#admin.claim(this.#socket, this.#roomId, this.#pin, joinAck)).ok) this.#refreshPeople();
   }
 
-  /** Sends an acknowledged request on the current socket (admin controls use it). */
+  /** "I'm the admin" in the people panel: the PIN typed by hand, on this member's own socket. */
+  async claimAdmin(pin) {
+    if (!this.#live || !this.#session) return { ok: false, code: "offline" };
+    const ack = await this.#admin.claim(this.#socket, this.#roomId, pin, {}, { report: false });
+    if (ack.ok) {
+      this.#pin = pin; // in memory only: a resumed or new socket claims it again by itself
+      this.#refreshPeople();
+    }
+    return ack;
+  }
+
+  /** Sends an acknowledged request on the current socket (admin controls and the integrity timer use it). */
   #request(event, payload) {
+    // A digest is one of our envelopes: its outcome goes back into the session like a text's.
+    if (event === "message") return this.#outbox.deliver(payload).then(() => ({ ok: true }));
     if (!this.#socket?.connected) return Promise.resolve({ ok: false, code: "offline" });
     return request(this.#socket, event, payload);
   }
@@ -144,36 +193,22 @@ export class RoomChat {
 
   /** Routes every server→client event (PROTOCOL.md §7.2). */
   #wireSocket(socket) {
-    const queued = (event, handler) => socket.on(event, (data) => {
-      this.#queue.push(() => (this.#session && !this.#ended ? handler(data ?? {}) : undefined));
-    });
-    queued("member_joined", (data) => this.#onMemberJoined(data));
-    queued("member_left", (data) => this.#onMemberLeft(data));
-    queued("rekey", (data) => this.#onRekey(data));
-    queued("key_request", (data) => this.#onKeyRequest(data));
-    queued("room_key", (data) => this.#onRoomKey(data));
-    queued("message", (data) => this.#onMessage(data));
+    for (const [event, handler] of Object.entries(this.#handlers)) {
+      socket.on(event, (data) => {
+        this.#queue.push(() => (this.#session && !this.#ended ? handler(data ?? {}) : undefined));
+      });
+    }
     // Time, lock, kick and burn need no crypto: handle them at once, ahead of any queued work.
     socket.on("room_state", (data) => this.#onRoomState(data ?? {}));
     socket.on("countdown", (data) => this.#onCountdown(data ?? {}));
     socket.on("kicked", () => this.end("kicked"));
     socket.on("destroyed", (data) => this.end("burned", data?.reason));
-    socket.on("disconnect", (reason) => this.#onDisconnect(reason));
-    socket.on("connect", () => this.#onReconnect());
-    // The browser knows about a lost network long before Socket.IO's ping timeout does.
-    window.addEventListener("offline", this.#onBrowserOffline);
-    window.addEventListener("online", this.#onBrowserOnline);
   }
 
-  /** Network gone: drop the socket now (the old member is lost anyway) instead of waiting ~45 s. */
-  #onBrowserOffline = () => {
-    if (this.#joinedOnce && !this.#ended && this.#socket?.connected) this.#socket.disconnect();
-  };
-
-  /** Network back: reconnect at once; the "connect" handler rejoins as a new member. */
-  #onBrowserOnline = () => {
-    if (this.#joinedOnce && !this.#ended && this.#socket && !this.#socket.connected) this.#socket.connect();
-  };
+  /** member_away / member_back: greyed as "reconnecting..." in the people list, or normal again. */
+  #onAway({ member_id: memberId }, away) {
+    if (away ? this.#session.markAway(memberId) : this.#session.markBack(memberId)) this.#refreshPeople();
+  }
 
   /** A newcomer's announcement: accepted (system line) or flagged (counter); the key changes for it. */
   async #onMemberJoined(announcement) {
@@ -269,9 +304,11 @@ export class RoomChat {
     const session = this.#session;
     if (!session || this.#ended) return;
     const current = this.#keys.canSend(session);
-    this.#composer.setReady(current);
+    if (this.#live) this.#composer.setReady(current);
+    else this.#composer.setReady(false, OFFLINE_TEXT, { writable: true });
     this.#safety.show(session.safetyCode(), { current });
     this.#refreshUnconfirmed(true);
+    this.#outbox.pump(); // a key held, a rekey, a resume: queued texts may go out now
   }
 
   /** Marks roster members not heard from under the new key in the people list (§5.5). */
@@ -299,56 +336,115 @@ export class RoomChat {
 
   // ---- connection loss -------------------------------------------------------------------
 
-  /** An unexpected disconnect: say so and let Socket.IO reconnect. */
-  #onDisconnect(reason) {
+  /** The socket dropped: keep the session (the server keeps our seat), write offline meanwhile. */
+  #onLost() {
     if (this.#ended || !this.#joinedOnce) return;
-    this.#queue.reset();
-    this.#rejected.keep(this.#session);
-    this.#session?.wipe(); // those keys belong to a member the server has already removed
-    this.#session = null;
-    this.#keys.reset();
-    part(this.#root, "connection-banner").hidden = false;
-    this.#composer.setReady(false, "Reconnecting...");
-    // After a server-side disconnect Socket.IO does not retry by itself (nor after our own, when offline).
-    if (reason === "io server disconnect") setTimeout(() => this.#socket?.connect(), 1000);
-    else if (reason === "io client disconnect" && navigator.onLine) this.#socket?.connect();
+    this.#live = false;
+    this.#timer.stop();
+    this.#banner("Connection lost - reconnecting...", "lost");
+    this.#keyChanged();
   }
 
-  /** Back online: rejoin as a new member (fresh keys and member ID), keeping the messages on screen. */
-  async #onReconnect() {
-    if (!this.#joinedOnce || this.#ended || this.#rejoining) return;
-    this.#rejoining = true;
-    const result = await this.#joinSession();
-    this.#rejoining = false;
+  /** A new socket: take the seat back (resume), or join as new when the window has passed. */
+  async #onBack() {
+    if (!this.#joinedOnce || this.#ended || this.#coming || !this.#connection.connected) return;
+    this.#coming = true;
+    clearTimeout(this.#backTimer);
+    let result;
+    try {
+      result = this.#session ? await this.#resume() : { ok: false, code: "bad_resume" };
+      if (result.code === "bad_resume" && !this.#ended) result = await this.#rejoinAsNew();
+    } finally {
+      this.#coming = false;
+    }
     if (this.#ended) return;
     if (result.ok) {
-      part(this.#root, "connection-banner").hidden = true;
-      this.#log.addSystem(["Reconnected: you rejoined with new keys"], "join");
+      this.#backTries = 0;
+      this.#banner(result.resumed ? "You're back" : "Reconnected", "back", BACK_SHOWN_MS);
+      this.#timer.start();
+      this.#keyChanged();
+      if (this.#pin) await this.#authAdmin({});
     } else if (result.code === "no_room") {
       this.end("burned", "gone");
-    } else if (RETRYABLE.has(result.code) && this.#socket?.connected) {
-      setTimeout(() => this.#onReconnect(), RETRY_REJOIN_MS);
-    } else if (this.#socket?.connected) {
+    } else if (RETRYABLE.has(result.code)) {
+      const wait = RETRY_BACK_MS[Math.min(this.#backTries, RETRY_BACK_MS.length - 1)];
+      this.#backTries += 1;
+      this.#backTimer = setTimeout(() => this.#onBack(), wait); // a no-op unless still connected
+    } else if (this.#connection.connected) {
       this.end("failed", `Couldn't rejoin: ${errorText(result)}`);
     }
   }
 
-  // ---- sending ---------------------------------------------------------------------------
+  /**
+   * Sends `resume` and replays what we missed through the normal handlers, in order, before any
+   * event of the new socket: the work runs in the event queue, which holds everything after it.
+   */
+  #resume() {
+    return new Promise((resolve) => {
+      this.#queue.push(async () => {
+        try {
+          resolve(await this.#takeSeatBack());
+        } catch {
+          resolve({ ok: false, code: "internal" });
+        } finally {
+          this.#queue.resume();
+        }
+      }).then(() => resolve({ ok: false, code: "internal" })); // skipped by a reset: settle anyway
+      this.#queue.pause();
+    });
+  }
 
-  /** Seals and sends one message; resolves {ok} or {ok: false, message} (the composer keeps the text). */
-  async #send(text) {
+  /** The `resume` request and its ack: members reconciled, then every missed event in order. */
+  async #takeSeatBack() {
     const session = this.#session;
-    if (!this.#keys.canSend(session) || !this.#socket?.connected) return { ok: false, message: "Not connected yet - your text is kept." };
-    let envelope;
+    let payload;
     try {
-      envelope = await session.seal(text);
-    } catch (error) {
-      return { ok: false, message: error?.code === "too_long" ? "Too long to send." : "Securing... try again in a moment." };
+      payload = session.resumePayload();
+    } catch {
+      return { ok: false, code: "bad_resume" };
     }
-    const ack = await request(this.#socket, "message", envelope);
-    if (!ack.ok) return { ok: false, message: ack.code === "stale_epoch" ? "The room just changed keys - press Send again." : errorText(ack) };
-    this.#log.addMessage({ senderId: envelope.sender, name: this.#name, text, own: true });
-    return { ok: true };
+    const ack = await request(this.#socket, "resume", payload);
+    if (!ack.ok || session !== this.#session || this.#ended) return ack.ok ? { ok: false, code: "internal" } : ack;
+    this.#countdown.update(ack.expires_at, ack.now);
+    const names = new Map(session.members().map((member) => [member.memberId, member.name]));
+    const { missed, joined, left } = await session.resumed(ack);
+    for (const member of joined) this.#log.addSystem([{ name: member.name }, " joined"], "join");
+    for (const id of left) if (names.has(id)) this.#log.addSystem([{ name: names.get(id) }, " left"], "leave");
+    this.#live = true;
+    for (const [event, data] of missed) {
+      if (session !== this.#session || this.#ended) break;
+      try {
+        await this.#handlers[event]?.(data ?? {});
+      } catch { /* one bad event must not cost the rest; the handlers report what they refuse */ }
+    }
+    this.#onState({ locked: ack.locked, count: session.members().length });
+    this.#admin.update({ locked: ack.locked, expiresAt: ack.expires_at });
+    this.#refreshPeople();
+    return { ok: true, resumed: true };
+  }
+
+  /** The seat is gone (away past the window): a new member with new keys; what we wrote waits for it. */
+  async #rejoinAsNew() {
+    const old = this.#session;
+    if (old) {
+      this.#orphans.push(...old.pending());
+      this.#rejected.keep(old);
+      old.wipe();
+      this.#session = null;
+      this.#keys.reset();
+      this.#log.addSystem([AWAY_TOO_LONG], "warn");
+    }
+    return this.#joinSession();
+  }
+
+  /** The connection banner: "Connection lost - reconnecting..." or, for a moment, "You're back". */
+  #banner(text, tone, ms = 0) {
+    const banner = part(this.#root, "connection-banner");
+    clearTimeout(this.#bannerTimer);
+    banner.textContent = text;
+    banner.dataset.tone = tone;
+    banner.hidden = false;
+    if (ms) this.#bannerTimer = setTimeout(() => { banner.hidden = true; }, ms);
   }
 
   // ---- what the page shows ---------------------------------------------------------------
@@ -356,10 +452,13 @@ export class RoomChat {
   /** Re-renders the people list (with Kick buttons for an admin) and its count. */
   #refreshPeople() {
     const silent = new Set(this.#unconfirmed);
-    const people = (this.#session?.members() ?? []).map((person) => (silent.has(person.memberId)
-      ? { ...person, label: UNCONFIRMED_LABEL, labelClass: "tag--warn" } : person));
+    const people = (this.#session?.members() ?? []).map((person) => {
+      if (person.away) return { ...person, label: AWAY_LABEL, labelClass: "tag--away" };
+      return silent.has(person.memberId) ? { ...person, label: UNCONFIRMED_LABEL, labelClass: "tag--warn" } : person;
+    });
     const onKick = this.#admin.active ? (person, button) => this.#admin.kick(person, button) : null;
     renderPeople(part(this.#root, "people"), people, { onKick });
+    this.#claim.show(!this.#admin.active);
     part(this.#root, "people-count").textContent = String(people.length);
   }
 
@@ -384,19 +483,36 @@ export class RoomChat {
     this.#notices.clear();
     this.#composer.wipe();
     this.#admin.wipe();
+    this.#claim.wipe();
+    this.#outbox.wipe();
+    clearTimeout(this.#backTimer);
+    clearTimeout(this.#bannerTimer);
     part(this.#root, "people").replaceChildren();
     this.#safety.wipe();
     this.#rejected.wipe();
     this.#session?.wipe();
     this.#session = null;
+    this.#orphans = [];
     this.#pin = this.#secret = null;
-    const socket = this.#socket;
-    this.#socket = null;
-    window.removeEventListener("offline", this.#onBrowserOffline);
-    window.removeEventListener("online", this.#onBrowserOnline);
-    if (socket) {
-      socket.off();
-      socket.disconnect();
-    }
+    this.#live = false;
+    this.#connection.close();
+  }
+
+  /** The page is put in the back/forward cache: its socket closes, its seat is kept for the grace window. */
+  sleep() {
+    this.#connection.sleep();
+  }
+
+  /** The page was shown again from the back/forward cache: reconnect (and resume) now. */
+  wake() {
+    this.#connection.wake();
+  }
+
+  /** The page is really going away (not frozen, not cached): give the seat up at once, then wipe. */
+  leave() {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#connection.leave();
+    this.wipe();
   }
 }

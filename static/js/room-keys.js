@@ -7,18 +7,22 @@ import { request } from "./net.js";
 const REMOVAL_WAIT_MS = 5000;
 
 export class RoomKeys {
-  #socket; #notices; #onChange; #confirmed = 0; #proven = 0; #watchers = new Map(); // check(session) -> finish(result)
+  #socket; #notices; #onChange; #deliver; #proven = 0; #watchers = new Map(); // check(session) -> finish(result)
 
-  /** `socket()`: the current socket; `notices`: IntegrityNotices; `onChange()`: refresh composer, safety code, people. */
-  constructor({ socket, notices, onChange }) {
+  /**
+   * `socket()`: the current socket; `notices`: IntegrityNotices; `onChange()`: refresh composer, safety
+   * code, people; `deliver(envelope)`: sends one of our envelopes and reports its outcome (outbox.js).
+   */
+  constructor({ socket, notices, onChange, deliver }) {
     this.#socket = socket;
     this.#notices = notices;
     this.#onChange = onChange;
+    this.#deliver = deliver;
   }
 
-  /** True when `session` holds a usable key and has sent its confirm (only then may texts go out). */
+  /** True when `session` holds a usable key: texts may be written (protocol.js sends our confirm before them). */
   canSend(session) {
-    return Boolean(session?.ready) && this.#confirmed === session.safetyCode()?.epoch;
+    return Boolean(session?.ready);
   }
 
   /** A new epoch: it locks the composer until its key is here; a creator passed over twice is named. */
@@ -58,12 +62,10 @@ export class RoomKeys {
     this.#changed(session);
   }
 
-  /** Sends our `confirm` for the held epoch, once (§5.5); texts may follow from then on. */
+  /** Sends our `confirm` for the held epoch, once (§5.5); null while an older envelope is pending (the outbox sends it then). */
   async #confirm(session) {
     const envelope = await session.makeConfirm().catch(() => null);
-    if (!envelope) return;
-    this.#confirmed = envelope.epoch;
-    await request(this.#socket(), "message", envelope);
+    if (envelope) await this.#deliver(envelope);
   }
 
   /** The held key changed: tell the page and every waiting removal check. */
@@ -97,7 +99,7 @@ export class RoomKeys {
 
   /** The session ended (rejoin, burn, kick): pending removal checks fail, the confirm is forgotten. */
   reset() {
-    this.#confirmed = this.#proven = 0;
+    this.#proven = 0;
     for (const finish of [...this.#watchers.values()]) finish(false);
   }
 }
