@@ -30,17 +30,21 @@ export class RoomAdmin {
     return this.#active;
   }
 
-  /** Claims admin rights with `pin` on `socket`; shows the panel, or says why not. */
-  async claim(socket, roomId, pin, joinAck) {
+  /**
+   * Claims admin rights with `pin` on `socket`; shows the panel -> the ack. A refusal is said in the
+   * chat unless `report` is false (the people panel's own form shows it).
+   */
+  async claim(socket, roomId, pin, joinAck, { report = true } = {}) {
     const ack = await request(socket, "admin_auth", { room: roomId, pin });
     if (!ack.ok) {
-      this.#log.addSystem([`Admin controls unavailable: ${errorText(ack)}`], "warn");
-      return false;
+      if (report) this.#log.addSystem([`Admin controls unavailable: ${errorText(ack)}`], "warn");
+      return ack;
     }
     this.#active = true;
     this.#controls.update({ locked: ack.locked ?? joinAck.locked, expiresAt: ack.expires_at, maxExpiresAt: ack.max_expires_at });
     part(this.#root, "admin-slot").hidden = false;
-    return true;
+    part(this.#root, "admin-claim").hidden = true;
+    return ack;
   }
 
   /** Room state from the server (lock, expiry). */

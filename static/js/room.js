@@ -8,10 +8,11 @@ import { b64uDecode, validateName } from "./crypto.js";
 import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { RoomChat } from "./room-chat.js";
-import { canEncrypt, errorText, focusQuietly, part, say, wireCopyButton } from "./ui.js";
+import { canEncrypt, errorText, focusQuietly, part, say, secretFromHash, wireCopyButton } from "./ui.js";
 
 const DESTROYED_GRACE_MS = 4000; // how long we wait for the server's `destroyed` after our own zero
 const NAME_ERROR = "Enter a name of 1 to 32 characters, without control characters.";
+const LEAVE_WARNING = "Leaving this page erases this conversation from this screen";
 
 /** True when `secret` is a well-formed 16-byte link secret. */
 function isValidSecret(secret) {
@@ -40,7 +41,9 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   clock.sync(nowMs);
   let chat = null;
   let ending = false;
+  let endedAs = null;
   let graceTimer = 0;
+  const title = document.title;
 
   const countdown = new Countdown({
     clock,
@@ -70,6 +73,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   async function end(kind, detail) {
     if (ending) return;
     ending = true;
+    endedAs = kind;
     clearTimeout(graceTimer);
     countdown.stop();
     chat?.end(kind, detail); // no-op when the chat itself reported the end
@@ -149,17 +153,72 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     reload.focus();
   }
 
-  /** Everything of the room leaves memory when the page goes away. */
-  function onPageHide() {
-    chat?.wipe();
-    secret = pin = null; // a page restored from the back/forward cache reloads and needs the link again
+  /**
+   * A real navigation away (or a closed tab) leaves the room at once and wipes everything. A page only
+   * put in the back/forward cache (`persisted`) keeps its seat, like a frozen one: it resumes when shown.
+   */
+  function onPageHide(event) {
+    if (event.persisted && chat?.joined && !ending) {
+      chat.sleep(); // a cached page can't read anything: the server keeps the seat, as for a drop
+      return;
+    }
+    chat?.leave();
+    secret = pin = null; // a page restored after this reloads and needs the link again
   }
 
-  wireCopyButton(part(root, "copy-link"), () => (secret ? `${location.origin}/r/${roomId}#${secret}` : ""), part(root, "copy-status"));
-  wirePeopleToggle(root);
+  /** A reload or a navigation asks first while the conversation is on screen (it can't come back). */
+  function onBeforeUnload(event) {
+    if (!chat?.hasMessages) return;
+    event.preventDefault();
+    event.returnValue = LEAVE_WARNING; // browsers show their own sentence; this one is for those that don't
+  }
+
+  /** The whole link pasted into this tab: only the fragment changed. Take the secret and strip it at once. */
+  function onHashChange() {
+    const pasted = location.hash ? secretFromHash(location.hash) : null;
+    if (location.hash) history.replaceState(null, "", location.pathname + location.search);
+    if (!isValidSecret(pasted)) return;
+    if (chat?.joined && !ending) return; // in the room already: the link changes nothing
+    if (ending && endedAs !== "kicked") return; // a burned room stays burned
+    secret = pasted;
+    restart();
+  }
+
+  /** Back to the join form, after "This link is incomplete" or "You were removed". */
+  function restart() {
+    chat = null;
+    ending = false;
+    endedAs = null;
+    for (const screen of ["removed", "burned", "failed", "link-error", "join-error"]) part(root, screen).hidden = true;
+    part(root, "prejoin-timer-slot").append(part(root, "countdown"));
+    const ended = part(root, "chat");
+    const fresh = ended.cloneNode(true); // the ended chat's listeners stay behind with the old nodes
+    ended.replaceWith(fresh);
+    wireChatParts();
+    root.dataset.state = "prejoin";
+    part(root, "prejoin").hidden = false;
+    part(root, "chat").hidden = true;
+    document.title = title;
+    countdown.start();
+    openForm();
+  }
+
+  /** The chat header's own buttons (the chat's widgets are RoomChat's). */
+  function wireChatParts() {
+    wireCopyButton(part(root, "copy-link"), () => (secret ? `${location.origin}/r/${roomId}#${secret}` : ""), part(root, "copy-status"));
+    wirePeopleToggle(root);
+  }
+
+  wireChatParts();
   window.addEventListener("pagehide", onPageHide);
-  // A page restored from the back/forward cache has wiped keys and a dead socket: start over.
-  window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
+  window.addEventListener("beforeunload", onBeforeUnload);
+  window.addEventListener("hashchange", onHashChange);
+  // Restored from the back/forward cache: a kept seat resumes by itself; a wiped page starts over.
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    if (chat?.joined && !ending) chat.wake();
+    else location.reload();
+  });
 
   const form = part(root, "join-form");
   if (!canEncrypt()) {
@@ -167,16 +226,20 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     form.hidden = true;
     return;
   }
+  form.addEventListener("submit", onJoin);
   if (!isValidSecret(secret)) {
-    part(root, "link-error").hidden = false;
+    part(root, "link-error").hidden = false; // until the whole link is pasted (onHashChange)
     form.hidden = true;
-    // The whole link pasted into this tab again changes only the fragment: load it for real.
-    window.addEventListener("hashchange", () => location.reload(), { once: true });
     return;
   }
-  form.addEventListener("submit", onJoin);
-  part(root, "join-button").disabled = false;
-  part(root, "name-input").focus({ preventScroll: true });
+  openForm();
+
+  /** The join form, ready for a name. */
+  function openForm() {
+    form.hidden = false;
+    part(root, "join-button").disabled = false;
+    part(root, "name-input").focus({ preventScroll: true });
+  }
 }
 
 /** On phones the people panel folds away behind the header's people button. */
