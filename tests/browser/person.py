@@ -110,6 +110,7 @@ class Person:
         self.console_errors = []
         self.page_errors = []
         self.dialogs = []
+        self.unload_prompts = []  # "leave this page?" prompts (beforeunload), accepted
         self.context = browser.new_context(permissions=CLIPBOARD, **context_options)
         self.context.set_default_timeout(ACTION_TIMEOUT_MS)
         self.context.add_init_script(path=str(PROBE_JS))
@@ -134,7 +135,15 @@ class Person:
             self.console_errors.append(message.text)
 
     def _on_dialog(self, dialog):
-        """An alert() would mean injected script ran: note it and close it."""
+        """An alert() would mean injected script ran: note it and close it.
+
+        The browser's own "Leave this page?" prompt (beforeunload) is noted apart and answered
+        yes: the person meant to reload or leave.
+        """
+        if dialog.type == "beforeunload":
+            self.unload_prompts.append(dialog.message)
+            dialog.accept()
+            return
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
@@ -285,12 +294,21 @@ class Person:
 
     def send(self, text):
         """Types and sends `text`; returns once it shows as sent (the server acknowledged it)."""
+        self.write(text)
+        expect(self.own(text).last).to_have_attribute("data-state", "sent")
+
+    def write(self, text):
+        """Types `text` and presses Send; returns once its bubble shows (pending while offline)."""
         self.private.add(text)
-        self.wait_ready()
+        expect(self.composer).to_be_editable(timeout=10_000)
         self.composer.fill(text)
         self.page.get_by_role("button", name="Send").click()
-        expect(self.page.get_by_test_id("message-own").filter(has_text=text).last).to_be_visible()
+        expect(self.own(text).last).to_be_visible()
         expect(self.composer).to_have_value("")
+
+    def own(self, text):
+        """Our own bubbles holding `text`."""
+        return self.page.get_by_test_id("message-own").filter(has_text=text)
 
     def expect_message(self, text, sender):
         """Waits for `sender`'s message `text` in the log (sender named in the bubble)."""
