@@ -171,3 +171,29 @@ def test_a_redis_stall_loses_nothing(app_processes, redis_server):
         assert len(peer.named("rekey")) == before, "the stall changed the room's key"
         assert len(peer.named("destroyed")) == 1
     assert_quiet(a, b)
+
+
+def test_a_member_of_a_killed_process_resumes_on_a_survivor(app_processes):
+    a, b = app_processes(2, FAST_HEARTBEAT)
+    room = a.create_room(60)
+    roamer = Peer(a.url)
+    assert roamer.join(room["room"], resumable=True)["ok"]
+    stay = members(room["room"], b)[0]
+    roamer.wait_keyed(epoch=stay.epoch_held)
+    epoch = stay.epoch_held
+    a.stop()  # SIGKILL: its sockets vanish without a word
+    assert stay.wait_event("member_away", timeout=5) == {"member_id": roamer.member_id}
+    ack, sent = stay.send(seq=1)
+    assert ack == {"ok": True}
+    back = Peer(b.url)
+    back.member_id = roamer.member_id
+    resumed = back.call("resume", {"room": room["room"], "member_id": roamer.member_id,
+                                   "proof": roamer.resume_secret})
+    assert resumed["ok"] and resumed["epoch"] == epoch, resumed
+    assert ["message", sent] in resumed["missed"]
+    assert stay.wait_event("member_back") == {"member_id": roamer.member_id}
+    assert not stay.named("member_left") and stay.epoch_held == epoch  # no rekey for it
+    ack, mine = back.send(epoch=epoch, seq=1)
+    assert ack == {"ok": True} and stay.wait_event("message", lambda e: e == mine)
+    back.close(), stay.close()
+    assert_quiet(b)
