@@ -367,7 +367,7 @@ class FullScreenChat(TerminalChat):
         self.post(self.bar.update, {
             "deadline": self.deadline, "locked": bool(self.locked), "count": len(self.session.members()),
             "code": code, "ready": self.session.ready, "admin": self.commands.admin,
-            "offline": self.lost_at is not None,
+            "offline": self.reconnect.offline,
         })
 
     def check_deadlines(self):

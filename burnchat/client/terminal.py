@@ -21,6 +21,7 @@ import time
 from . import crypto, envelope
 from .commands import Commands, parse_line
 from .connection import RoomConnection
+from .resume import Reconnect
 from .crypto import ProtocolError
 from .session import KEY_MISSING_SECONDS as KEY_MISSING_WAIT
 from .session import TRANSIENT_REFUSALS, RoomSession
@@ -33,9 +34,6 @@ EXIT_KICKED = 3
 EXIT_INTERRUPTED = 130
 
 EOF_FLUSH_SECONDS = 15  # how long unsent lines may wait for the key after stdin ends
-RECONNECT_SECONDS = (1, 2, 4, 8, 15)  # backoff between attempts after a drop (then every 15 s), as the browser
-RESUME_GIVE_UP_SECONDS = 300  # the longest a server keeps a dropped seat (BURNCHAT_RESUME_SECONDS at most)
-AWAY_TOO_LONG = "You were away too long: messages sent while you were away are gone."
 LEFT_REASONS = {"left": "left", "disconnected": "disconnected", "kicked": "was removed by the admin"}
 ME_PREFIX = "/me "  # a typed `/me waves` is sent as an action, and shown the same way
 
@@ -71,6 +69,11 @@ def read_lines(fd, events):
 class TerminalChat:
     """One run of the terminal client in one room."""
 
+    @staticmethod
+    def exit_error():
+        """The Exit of a connection that is gone for good."""
+        return Exit(EXIT_ERROR)
+
     def __init__(self, link, name, out, err, stdin_fd, connection_factory=RoomConnection, now=time.monotonic):
         """Keep the streams and build the session; nothing touches the network yet."""
         self.link = link
@@ -83,15 +86,13 @@ class TerminalChat:
         self.name = name
         self.connection = connection_factory(link.base_url, self.events)
         self.eof_deadline = None
-        self.lost_at = None  # since when the socket is down (we are resuming)
-        self.attempts = 0
-        self.retry_at = None
         self.shown_code = None
         self.last_mark = None
         self.expires_at = None
         self.locked = None
         self.secured_epoch = None
         self.commands = Commands(self)
+        self.reconnect = Reconnect(self)
 
     # --- output ------------------------------------------------------------
 
@@ -262,8 +263,8 @@ class TerminalChat:
         if missing is not None:
             self.status(f"Still no room key after {KEY_MISSING_WAIT} s; asking the server for another creator")
             self.connection.call("key_missing", {"epoch": missing})
-        self.check_reconnect()
-        if self.lost_at is not None:
+        self.reconnect.check()
+        if self.reconnect.offline:
             return
         digest = self.session.make_digest()
         if digest is not None:
@@ -331,7 +332,7 @@ class TerminalChat:
 
     def flush_outbox(self):
         """Send what the session lets go now, one envelope at a time, each acknowledged before the next (§6.6)."""
-        while self.lost_at is None:
+        while not self.reconnect.offline:
             envelopes = self.session.take_resendable()
             if not envelopes:
                 return
@@ -398,7 +399,8 @@ class TerminalChat:
         result = self.session.on_rekey(data if isinstance(data, dict) else {})
         if result["passed_over_twice"] is not None:
             name = self.name_of(result["passed_over_twice"].member_id)
-            self.status(f"{name}'s device didn't hand out the room key; the room moved on without it.", tone="warn")
+            self.status(f"The server says {name}'s device didn't hand out the room key; the room moved on without it.",
+                        tone="warn")
         if was_ready and not self.session.ready:
             self.status("Securing... (the room is changing its key)")
             self.room_changed()
@@ -417,6 +419,9 @@ class TerminalChat:
                         tone="warn")
             return
         self.connection.call("key_held", {"epoch": payload["epoch"]})
+        confirm = self.session.make_confirm()  # §5.5: our first message of each epoch
+        if confirm is not None:
+            self.connection.call("message", confirm)
         if self.session.ready:
             self.secured()
 
@@ -428,6 +433,9 @@ class TerminalChat:
             self.report_refused_key(event, exc)
             return
         self.connection.call("key_held", {"epoch": epoch})
+        confirm = self.session.make_confirm()  # §5.5: our first message of each epoch
+        if confirm is not None:
+            self.connection.call("message", confirm)
         if self.session.ready:
             self.secured()
 
@@ -504,81 +512,20 @@ class TerminalChat:
         raise Exit(EXIT_OK)
 
     def on_disconnect(self, data):
-        """The connection ended without a burn or a kick: reconnect and resume our seat (§7.4)."""
-        if (isinstance(data, dict) and data.get("closed")) or self.session.member_id is None:
-            self.status("Lost the connection to the server", tone="warn")
-            raise Exit(EXIT_ERROR)
-        if self.lost_at is None:
-            self.lost_at, self.attempts = self.now(), 0
-            self.retry_at = self.now() + RECONNECT_SECONDS[0]
-            self.status("Connection lost - reconnecting...", tone="warn")
-            self.room_changed()
-
-    def check_reconnect(self):
-        """While the socket is down: the next attempt when due; give up once no seat can be waiting."""
-        if self.lost_at is None or self.now() < self.retry_at:
-            return
-        if self.now() - self.lost_at > RESUME_GIVE_UP_SECONDS:
-            self.status("Lost the connection to the server", tone="warn")
-            raise Exit(EXIT_ERROR)
-        try:
-            self.connection.reconnect()
-        except ConnectionError:
-            self.retry_later()
-            return
-        self.resume()
-
-    def retry_later(self):
-        """Back off before the next attempt."""
-        self.attempts += 1
-        self.retry_at = self.now() + RECONNECT_SECONDS[min(self.attempts, len(RECONNECT_SECONDS) - 1)]
-
-    def resume(self):
-        """A new socket: take our seat back with what we missed, or rejoin as someone new."""
-        ack = self.connection.call("resume", self.session.resume_payload())
-        if ack.get("code") == "no_answer":
-            self.retry_later()  # the new socket dropped too
-            return
-        self.lost_at = None
-        if not ack.get("ok"):
-            self.rejoin(ack)
-            return
-        result = self.session.resumed(ack)
-        for member in result["joined"]:
-            self.status(f"{printable(self.session.display_name(member.member_id))} joined while you were away "
-                        f"(key fingerprint {member.fingerprint})", tone="join")
-        for _member_id in result["left"]:
-            self.status("Someone left while you were away")
-        self.status("Reconnected: back in the room", tone="ok")
-        self.commands.reclaim()
-        self.take_room_state(ack)
-        for name, data in result["missed"]:
-            handler = self.handlers().get(name)
-            if handler is not None and name not in ("line", "eof", "interrupt", "disconnect"):
-                handler(data)
-        self.room_changed()
-        if self.session.ready:
-            self.secured()
-        self.flush_outbox()
-
-    def rejoin(self, ack):
-        """The seat is gone (bad_resume): say so plainly, report what never went out, join again as new."""
-        if ack.get("code") != "bad_resume":
-            self.status(f"Cannot resume: {ack.get('error', ack.get('code'))}", tone="warn")
-        self.status(AWAY_TOO_LONG, tone="warn")
-        for item in self.session.wipe():
-            self.status(f"Not sent: {printable(item['text'])}", tone="warn")
-        self.session = RoomSession(self.link.room_id, self.link.secret, now=self.now, acks=True)
-        self.shown_code = self.secured_epoch = None
-        self.commands.kicks.clear()
-        self.join()
-        self.commands.reclaim()
+        """The connection ended without a burn or a kick: reconnect and resume our seat (resume.py)."""
+        self.reconnect.lost(data)
 
     def take_room_state(self, ack):
         """Lock and countdown from a join or resume ack."""
         self.set_locked(bool(ack.get("locked")))
         if isinstance(ack.get("expires_at"), int) and isinstance(ack.get("now"), int):
             self.show_countdown(ack["expires_at"], ack["now"])
+
+    def new_session(self):
+        """A fresh session (a new member, after our seat was lost); its join follows."""
+        self.session = RoomSession(self.link.room_id, self.link.secret, now=self.now, acks=True)
+        self.shown_code = self.secured_epoch = None
+        self.commands.kicks.clear()
 
     def on_member_away(self, data):
         """A member's socket dropped; its seat is kept for a while."""

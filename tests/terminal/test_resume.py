@@ -4,7 +4,7 @@ or, once the seat is gone, says so plainly and joins again as someone new."""
 import re
 
 from burnchat.client import crypto
-from burnchat.client.terminal import AWAY_TOO_LONG
+from burnchat.client.resume import AWAY_TOO_LONG
 from tests.terminal.test_fullscreen import SECURED, token
 
 
