@@ -91,9 +91,14 @@ def roster_commitment(key, room_id, epoch, creator_id, lines):
     return crypto.hmac_sha256(key, roster_input(room_id, epoch, creator_id, lines))
 
 
-def commit_sig_input(room_id, epoch, creator_id, commitment):
-    """The bytes commit_sig covers (C itself never travels)."""
-    return label(LABEL_COMMIT, room_id, epoch, creator_id, b64u_encode(commitment))
+def commit_sig_input(room_id, epoch, creator_id, roster_ids, line_macs):
+    """The bytes commit_sig covers: the roster IDs with their line MACs (b64u), hashed (C never travels).
+
+    Signing the MACs lets a recipient check them before comparing them with its own lines,
+    so a relay that rewrites one is caught (bad_sig) instead of blaming that member.
+    """
+    entries = "|".join(f"{member_id},{mac}" for member_id, mac in zip(roster_ids, line_macs))
+    return label(LABEL_COMMIT, room_id, epoch, creator_id, b64u_encode(crypto.sha256(crypto.utf8(entries))))
 
 
 def authenticator(epoch_secret, room_id, epoch, commitment):
@@ -175,8 +180,9 @@ def create_epoch(room_id, epoch, identity, creator_id, roster, epoch_secret=None
     try:
         key = commit_key(secret, room_id, epoch)
         lines = [roster_line(member) for member in roster]
-        commitment = roster_commitment(key, room_id, epoch, creator_id, lines)
-        commit_sig = b64u_encode(crypto.sign(identity.sig, commit_sig_input(room_id, epoch, creator_id, commitment)))
+        roster_ids = [member.member_id for member in roster]
+        line_macs = [b64u_encode(line_mac(key, room_id, epoch, line)) for line in lines]
+        commit_sig = b64u_encode(crypto.sign(identity.sig, commit_sig_input(room_id, epoch, creator_id, roster_ids, line_macs)))
         blobs = []
         for member in roster:
             if member.member_id == creator_id:
@@ -187,8 +193,8 @@ def create_epoch(room_id, epoch, identity, creator_id, roster, epoch_secret=None
             blobs.append({"to": member.member_id, "wrapped": wrapped, "sig": b64u_encode(sig)})
         delivery = {
             "epoch": epoch,
-            "roster": [member.member_id for member in roster],
-            "line_macs": [b64u_encode(line_mac(key, room_id, epoch, line)) for line in lines],
+            "roster": roster_ids,
+            "line_macs": line_macs,
             "commit_sig": commit_sig,
             "blobs": blobs,
         }
@@ -227,28 +233,26 @@ def open_epoch(room_id, room_key_event, identity, my_id, roster):
 
 
 def _check_roster(secret, room_id, event, creator, ordered):
-    """Rule 4 of §5.3: the key's roster is exactly mine, and C from my own lines verifies commit_sig."""
+    """Rule 4 of §5.3: the creator signed the roster and line MACs sent, and they are exactly mine."""
     epoch, mine = event["epoch"], {member.member_id: member for member in ordered}
-    key = commit_key(secret, room_id, epoch)
     theirs = event["roster"]
+    # A relay that rewrote a line MAC (or the list) is caught here, before anyone is blamed for it.
+    crypto.verify(creator.sig_key, event["commit_sig"],
+                  commit_sig_input(room_id, epoch, creator.member_id, theirs, event["line_macs"]))
+    key = commit_key(secret, room_id, epoch)
+    macs = dict(zip(theirs, event["line_macs"]))
     detail = {
         "unseen": [member_id for member_id in theirs if member_id not in mine],
-        "left_out": [member_id for member_id in mine if member_id not in theirs],
+        "left_out": [member_id for member_id in mine if member_id not in macs],
         "differs": [
             member_id
-            for member_id, mac in zip(theirs, event["line_macs"])
-            if member_id in mine
-            and not hmac.compare_digest(b64u_decode(mac), line_mac(key, room_id, epoch, roster_line(mine[member_id])))
+            for member_id, member in mine.items()
+            if member_id in macs
+            and not hmac.compare_digest(b64u_decode(macs[member_id]), line_mac(key, room_id, epoch, roster_line(member)))
         ],
     }
     if any(detail.values()):
         raise ProtocolError("roster_mismatch", "the key's roster is not the roster you see", detail=detail)
-    lines = [roster_line(member) for member in ordered]
-    commitment = roster_commitment(key, room_id, epoch, creator.member_id, lines)
-    try:
-        crypto.verify(creator.sig_key, event["commit_sig"], commit_sig_input(room_id, epoch, creator.member_id, commitment))
-    except ProtocolError as exc:
-        raise ProtocolError("roster_mismatch", "the roster commitment does not verify", detail=detail) from exc
 
 
 def _check_room_key(event):
@@ -264,10 +268,10 @@ def _check_room_key(event):
     roster, macs = event.get("roster"), event.get("line_macs")
     if not isinstance(roster, list) or not isinstance(macs, list) or len(roster) != len(macs) or not roster:
         raise ProtocolError("bad_encoding", "roster and line_macs are not lists of one length")
-    for member_id in roster:
+    for index, member_id in enumerate(roster):
         check_id(member_id, "roster")
+        if index > 0 and not roster[index - 1] < member_id:
+            raise ProtocolError("bad_encoding", "the roster is not sorted by member ID")
     for mac in macs:
         b64u_decode(check_str(mac, "line_macs"), LINE_MAC_BYTES)
-    if len(set(roster)) != len(roster):
-        raise ProtocolError("duplicate_member", "a member is twice in the roster")
     return event

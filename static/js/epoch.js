@@ -3,7 +3,7 @@
 // E is never extractable once it is a CryptoKey: the creator wraps it from a short-lived
 // copy, a recipient unwraps it straight into a non-extractable HKDF key.
 import {
-  ProtocolError, b64uEncode, checkCounter, checkId, decodeField, hkdfParams, label, sign, verify,
+  ProtocolError, b64uEncode, checkCounter, checkId, decodeField, hkdfParams, label, sha256, sign, verify,
 } from "./crypto.js";
 import { Chain } from "./ratchet.js";
 
@@ -43,9 +43,13 @@ async function commitment(key, roomId, epoch, creatorId, lines) {
   return new Uint8Array(await subtle.sign("HMAC", key, label("burnchat/v2/roster", roomId, epoch, creatorId, ...lines)));
 }
 
-/** What commit_sig signs. */
-function commitLabel(roomId, epoch, creatorId, c) {
-  return label("burnchat/v2/commit", roomId, epoch, creatorId, b64uEncode(c));
+/**
+ * What commit_sig signs (§5.2): the roster IDs with their line MACs, so a recipient can check them
+ * before comparing them with its own lines (a relay that rewrites one is caught, not believed).
+ */
+export async function commitLabel(roomId, epoch, creatorId, rosterIds, lineMacs) {
+  const entries = rosterIds.map((id, i) => `${id},${lineMacs[i]}`).join("|");
+  return label("burnchat/v2/commit", roomId, epoch, creatorId, b64uEncode(await sha256(label(entries))));
 }
 
 /** What a blob's sig signs (§5.3). */
@@ -114,7 +118,9 @@ export async function createEpoch({ roomId, epoch, identity, creatorId, roster }
   const key = await commitKey(epochSecret, roomId, epoch);
   const lines = members.map(rosterLine);
   const c = await commitment(key, roomId, epoch, creatorId, lines);
-  const commitSig = b64uEncode(await sign(identity.sig.privateKey, commitLabel(roomId, epoch, creatorId, c)));
+  const rosterIds = members.map((m) => m.memberId);
+  const lineMacs = await Promise.all(lines.map((line) => lineMac(key, roomId, epoch, line)));
+  const commitSig = b64uEncode(await sign(identity.sig.privateKey, await commitLabel(roomId, epoch, creatorId, rosterIds, lineMacs)));
   const blobs = [];
   for (const to of members.filter((m) => m.memberId !== creatorId)) {
     const wk = await wrappingKey({ privateKey: identity.ecdh.privateKey, publicKey: to.ecdhKey, roomId, epoch, fromId: creatorId, toId: to.memberId });
@@ -123,8 +129,6 @@ export async function createEpoch({ roomId, epoch, identity, creatorId, roster }
     blobs.push({ to: to.memberId, wrapped, sig });
   }
   wrappable = null;
-  const rosterIds = members.map((m) => m.memberId);
-  const lineMacs = await Promise.all(lines.map((line) => lineMac(key, roomId, epoch, line)));
   const keys = await epochKeys(epochSecret, { roomId, epoch, creatorId, rosterIds, c });
   return { delivery: { epoch, roster: rosterIds, line_macs: lineMacs, commit_sig: commitSig, blobs }, keys };
 }
@@ -170,29 +174,30 @@ export async function openEpoch({ roomId, roomKeyEvent, identity, myId, roster }
   } catch {
     throw new ProtocolError("bad_key");
   }
+  // The creator signed the roster IDs and line MACs it sent: a relay that changed one is caught here.
+  if (!(await verify(creator.sigKey, k.commitSigBytes, await commitLabel(roomId, k.epoch, k.from, k.roster, k.lineMacs)))) {
+    throw new ProtocolError("bad_sig");
+  }
   const key = await commitKey(epochSecret, roomId, k.epoch);
   const lines = mine.map(rosterLine);
-  const c = await commitment(key, roomId, k.epoch, k.from, lines);
-  const sameIds = k.roster.length === mine.length && k.roster.every((id, i) => id === mine[i].memberId);
-  if (!sameIds || !(await verify(creator.sigKey, k.commitSigBytes, commitLabel(roomId, k.epoch, k.from, c)))) {
+  const macs = await Promise.all(lines.map((line) => lineMac(key, roomId, k.epoch, line)));
+  const detail = mismatch(k, mine, macs);
+  if (detail.unseen.length > 0 || detail.left_out.length > 0 || detail.differs.length > 0) {
     const error = new ProtocolError("roster_mismatch", "The members you see don't match what others see - someone may be in the middle");
-    error.detail = await mismatch(key, roomId, k, mine, lines);
+    error.detail = detail;
     throw error;
   }
+  const c = await commitment(key, roomId, k.epoch, k.from, lines);
   return epochKeys(epochSecret, { roomId, epoch: k.epoch, creatorId: k.from, rosterIds: k.roster, c });
 }
 
-/** Who differs between the key's roster and mine: {unseen, left_out, differs} (member IDs, sorted). */
-async function mismatch(key, roomId, k, mine, lines) {
+/** Who differs between the key's (verified) roster and mine: {unseen, left_out, differs} (member IDs, sorted). */
+function mismatch(k, mine, macs) {
   const mineIds = new Set(mine.map((m) => m.memberId));
   const theirs = new Map(k.roster.map((id, i) => [id, k.lineMacs[i]]));
-  const differs = [];
-  for (const [i, m] of mine.entries()) {
-    if (theirs.has(m.memberId) && theirs.get(m.memberId) !== await lineMac(key, roomId, k.epoch, lines[i])) differs.push(m.memberId);
-  }
   return {
     unseen: k.roster.filter((id) => !mineIds.has(id)),
     left_out: mine.map((m) => m.memberId).filter((id) => !theirs.has(id)),
-    differs,
+    differs: mine.filter((m, i) => theirs.has(m.memberId) && theirs.get(m.memberId) !== macs[i]).map((m) => m.memberId),
   };
 }

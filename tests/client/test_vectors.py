@@ -122,7 +122,10 @@ def test_roster_commitment(vectors, inputs, room_id, secret, roster):
     assert epoch.roster_input(room_id, e, creator, lines) == ev["roster_label"].encode()
     commitment = epoch.roster_commitment(key, room_id, e, creator, lines)
     assert crypto.b64u_encode(commitment) == ev["c"]
-    assert epoch.commit_sig_input(room_id, e, creator, commitment) == ev["commit_sig_label"].encode()
+    ids = [m.member_id for m in roster]
+    assert "|".join(f"{i},{mac}" for i, mac in zip(ids, ev["line_macs"])) == ev["commit_entries"]
+    assert crypto.b64u_encode(crypto.sha256(ev["commit_entries"].encode())) == ev["commit_digest"]
+    assert epoch.commit_sig_input(room_id, e, creator, ids, ev["line_macs"]) == ev["commit_sig_label"].encode()
 
 
 def test_commit_sig_low_s_accepted_high_s_refused(vectors, vector_member):
@@ -299,6 +302,16 @@ def test_roster_mismatches(vectors, inputs, room_id, vector_identity, vector_mem
                              [seen(entry) for entry in case["bob_sees"]])
         assert err.value.code == "roster_mismatch", case["what"]
         assert err.value.detail == case["detail"], case["what"]
+
+
+def test_altered_room_keys_refused(vectors, inputs, room_id, vector_identity, vector_member):
+    """A relay's rewritten line MAC is bad_sig (nobody is blamed); a roster out of order is bad_encoding."""
+    bob_id = member_id(inputs, "bob")
+    own = crypto.self_member(bob_id, inputs["members"]["bob"]["name"], vector_identity("bob"))
+    for case in vectors["negative"]["room_key_refused"]:
+        with pytest.raises(ProtocolError) as err:
+            epoch.open_epoch(room_id, case["room_key"], vector_identity("bob"), bob_id, [vector_member("alice"), own])
+        assert err.value.code == case["code"], case["what"]
 
 
 def test_ratchet_window(vectors):

@@ -71,6 +71,10 @@ describe("protocol_v2.json", () => {
       assert.equal(b64u((await hmacBytes(K, e.line_labels[i])).subarray(0, 16)), e.line_macs[i]);
     }
     assert.equal(b64u(await hmacBytes(K, e.roster_label)), e.c);
+    const ids = e.roster_order.map((who) => inputs.members[who].member_id);
+    assert.equal(ids.map((id, i) => `${id},${e.line_macs[i]}`).join("|"), e.commit_entries);
+    assert.equal(b64u(await bc.sha256(enc(e.commit_entries))), e.commit_digest);
+    assert.equal(e.commit_sig_label, `burnchat/v2/commit|${roomId}|${inputs.epoch}|${inputs.members.alice.member_id}|${e.commit_digest}`);
     assert.equal(e.authenticator_info_label, `burnchat/v2/authenticator|${inputs.epoch}|${e.c}`);
     assert.equal(b64u(await hkdfBytes(secretE, roomId, e.authenticator_info_label)), e.authenticator);
     assert.match(e.safety_digits, /^(\d{5} ){7}\d{5}$/);
@@ -187,6 +191,14 @@ describe("protocol_v2.json", () => {
         assert.deepEqual(error.detail, c.detail, c.what);
         return true;
       });
+    }
+  });
+
+  test("negative: room_key events a relay altered are refused with their code (a rewritten line MAC is bad_sig)", async () => {
+    const bob = await importIdentity(inputs.members.bob);
+    for (const c of V.negative.room_key_refused) {
+      await assert.rejects(openEpoch({ roomId, roomKeyEvent: c.room_key, identity: bob, myId: inputs.members.bob.member_id,
+        roster: [await opened("alice"), await opened("bob")] }), { code: c.code }, c.what);
     }
   });
 

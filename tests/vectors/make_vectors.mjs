@@ -21,12 +21,12 @@ const DESCRIPTION = [
   "All binary values are b64u (base64url, no padding) unless the field name ends in _hex; *_label fields are the exact UTF-8 strings that are hashed, MACed, signed or used as AAD / HKDF info; HKDF salts are utf8(room ID) except the join key's (empty).",
   "`inputs`: link secret, room ID, epoch, epoch secret E, per member (alice, bob) member ID, name, the IV used for enc_name and fixed P-256 keys (JWK, PKCS8, public point; the same keys as protocol_v1.json), and the message IVs.",
   "`link_keys`: raw HKDF output (clients keep these keys non-extractable). `announcements.<member>`: the padded name (132 bytes), labels and the wire announcement (enc_name always 160 bytes).",
-  "`epoch`: alice creates epoch 1 for the roster {alice, bob} (sorted by member ID) with E = inputs.epoch_secret: commit key, roster lines, line MACs, C, commit_sig, authenticator, safety digits and QR text.",
+  "`epoch`: alice creates epoch 1 for the roster {alice, bob} (sorted by member ID) with E = inputs.epoch_secret: commit key, roster lines, line MACs, C, the commit entries (ID,LINE_MAC joined with |) and their SHA-256 that commit_sig signs, authenticator, safety digits and QR text.",
   "`key_delivery`: the ECDH secret and AES-KW wrapping key alice->bob, wrapped E, the blob, alice's key_deliver payload and the room_key event bob receives.",
   "Signatures are randomized: each `*sig` field is one valid low-s signature verifiers must accept; each `*_high_s` field is its (r, n-s) twin that verifiers must reject (bad_sig). Everything else is deterministic.",
   "`chains.alice`: ck_1 = HKDF(E, ROOM, chain label), mk_n = HMAC(ck_n, 0x01), ck_{n+1} = HMAC(ck_n, 0x02).",
   "`messages`: alice's envelopes seq 1-3 in epoch 1 (two texts in different size classes, then a digest): body_utf8 is the exact JSON that is padded (pad to padded_length: body || 0x80 || 0x00...), hash = SHA-256(sig_input_label) and each prev is the previous hash (32 zero bytes first).",
-  "`negative`: b64u strings to reject, names to reject or accept after trim, unpad inputs, signatures to reject, a v1 envelope (bad_version), roster mismatches bob must raise (with the expected detail), and ratchet window cases on a fresh chain:",
+  "`negative`: b64u strings to reject, names to reject or accept after trim, unpad inputs, signatures to reject, a v1 envelope (bad_version), roster mismatches bob must raise (with the expected detail), room_key events a relay altered that bob must refuse (with the code), and ratchet window cases on a fresh chain:",
   "each case opens `opens` in order on one fresh chain and gets `expect` (ok, replay, too_old, too_far). Rule: from next expected seq N a seq S > N + max_skip is too_far; opening S >= N keeps the skipped keys of the max_skipped_keys highest seqs below S (older ones are evicted at once);",
   "a seq below N that has no kept key is too_old if it is at or below the highest seq ever evicted, else replay.",
 ].join(" ");
@@ -91,7 +91,9 @@ async function makeEpoch({ roomId, epoch, secretE, alice, bob, aliceId }) {
   const lineMacs = await Promise.all(lineLabels.map(async (l) => b64u((await hmacBytes(commitKey, l)).subarray(0, 16))));
   const rosterLabel = `burnchat/v2/roster|${roomId}|${epoch}|${creator}|${lines.join("|")}`;
   const c = await hmacBytes(commitKey, rosterLabel);
-  const commitLabel = `burnchat/v2/commit|${roomId}|${epoch}|${creator}|${b64u(c)}`;
+  const commitEntries = roster.map((m, i) => `${m.member_id},${lineMacs[i]}`).join("|");
+  const commitDigest = b64u(await bc.sha256(enc(commitEntries)));
+  const commitLabel = `burnchat/v2/commit|${roomId}|${epoch}|${creator}|${commitDigest}`;
   const authInfo = `burnchat/v2/authenticator|${epoch}|${b64u(c)}`;
   const authenticator = await hkdfBytes(secretE, roomId, authInfo);
 
@@ -122,6 +124,8 @@ async function makeEpoch({ roomId, epoch, secretE, alice, bob, aliceId }) {
       lines, line_labels: lineLabels, line_macs: lineMacs,
       roster_label: rosterLabel,
       c: b64u(c),
+      commit_entries: commitEntries,
+      commit_digest: commitDigest,
       commit_sig_label: commitLabel,
       commit_sig: commitSig,
       commit_sig_high_s: sTwin(commitSig),
@@ -214,6 +218,16 @@ async function rosterMismatches(alice, bob, carol) {
   ];
 }
 
+/** Alice's room_key for bob as a relay could alter it, and the code bob must refuse each with. */
+function refusedKeys(roomKey) {
+  const macs = [...roomKey.line_macs];
+  macs[0] = b64u(new Uint8Array(16));
+  return [
+    { what: "the relay rewrote one line MAC (it must not make bob blame that member)", room_key: { ...roomKey, line_macs: macs }, code: "bad_sig" },
+    { what: "the roster list out of order", room_key: { ...roomKey, roster: [...roomKey.roster].reverse(), line_macs: [...roomKey.line_macs].reverse() }, code: "bad_encoding" },
+  ];
+}
+
 /** Builds the whole vector object (exported so a test can compare it with the committed file). */
 export async function buildVector() {
   const secret = b64u(countingBytes(0x00, 16));
@@ -293,6 +307,7 @@ export async function buildVector() {
       },
       envelope_v1: { ...messages[0].envelope, v: 1 },
       roster_mismatch: await rosterMismatches(alice, bob, carol),
+      room_key_refused: refusedKeys(made.key_delivery.room_key),
       ratchet_window: {
         max_skip: MAX_SKIP,
         max_skipped_keys: MAX_SKIPPED_KEYS,
