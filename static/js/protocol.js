@@ -17,10 +17,12 @@ import {
 import { createEpoch, openEpoch } from "./epoch.js";
 import { sealMessage, openMessage, envelopeHash, ZERO_HASH } from "./ratchet.js";
 import { Transcript, notice } from "./transcript.js";
+import { KeyWatch } from "./keywatch.js";
 
-/** Hold-back bounds, key_missing delay, digest pace and grace, confirm wait (§5.5, §6.5). */
+export { CONFIRM_MS } from "./keywatch.js";
+/** Hold-back bounds, key_missing delay, digest pace and grace (§5.5, §6.5); resume heads sent at most. */
 export const MAX_HELD_MESSAGES = 64, HOLD_BACK_MS = 10000, KEY_MISSING_MS = 3000,
-  DIGEST_INTERVAL_MS = 5000, DIGEST_GRACE_MS = 3000, CONFIRM_MS = 5000;
+  DIGEST_INTERVAL_MS = 5000, DIGEST_GRACE_MS = 3000, MAX_RESUME_HEADS = 50;
 
 /** Refusals after which the very same envelope is sent again (§6.6); stale_epoch re-seals, any other code fails. */
 export const TRANSIENT_REFUSALS = new Set(["rate_limited", "busy", "internal", "timeout", "offline", "no_answer"]);
@@ -42,7 +44,8 @@ export class RoomSession {
   #members = new Map();     // memberId -> opened announcement (+ isSelf), in join order
   #removed = new Set();     // member IDs that left or were removed: never accepted again
   #listed = false;          // true once the join ack's member list is in: later arrivals raise the floor
-  #key = null;              // the held epoch: EpochKeys + {heldAt, heard, confirmed, delivery}
+  #key = null;              // the held epoch: EpochKeys + {confirmed, delivery}
+  #watch;                   // members silent under the keys we hold, rekeys for no reason, two keys (keywatch.js)
   #held = [];               // [{envelope, until}]: messages under an epoch whose key is on its way
   #transcript = null;
   #acked = ZERO_HASH;       // hash of our last acknowledged envelope (any epoch): the next one's prev (§6.6)
@@ -54,7 +57,7 @@ export class RoomSession {
   #resume = null;           // the resume secret R (b64u), until wipe (§7.4)
   #away = new Set();        // members whose socket dropped and who may resume
   #passedOver = new Map();  // memberId -> times rekey named it passed over
-  #wait = { target: 0, since: 0 }; #reportedMissing = new Set(); #noticedUnconfirmed = 0;
+  #wait = { target: 0, since: 0 }; #reportedMissing = new Set();
   #textSinceDigest = false; #lastDigestAt = -Infinity;
   #queue = Promise.resolve();
   #epoch = 0; #floor = 0; #rejected = 0; #flagged = 0;
@@ -70,14 +73,17 @@ export class RoomSession {
     this.#secret = requireId(secret);
     this.#now = now;
     this.#acks = Boolean(acks);
+    this.#watch = new KeyWatch(now);
   }
 
   /** The highest epoch known: join reply, `rekey`, or a key held. */
   get epoch() { return this.#epoch; }
   /** The lowest epoch whose key may be used (§5.5). */
   get floor() { return this.#floor; }
-  /** True while this member holds a key of an epoch at or above the floor (else "Securing..."). */
-  get ready() { return this.#key !== null && this.#key.epoch >= this.#floor; }
+  /** True while this member holds a key of an epoch at or above the floor made for members all still here (else "Securing..."). */
+  get ready() {
+    return this.#key !== null && this.#key.epoch >= this.#floor && this.#key.rosterIds.every((id) => this.#members.has(id));
+  }
   /** Messages dropped by open() and releaseHeld(). */
   get rejectedCount() { return this.#rejected; }
   /** Announcements dropped by addMember(). */
@@ -113,10 +119,16 @@ export class RoomSession {
     return { v: PROTOCOL_VERSION, room: this.#roomId, ...announcement, join_key: this.#joinKey, resume_hash: resumeHash };
   }
 
-  /** The `resume` payload {room, member_id, proof} for a new socket (§7.4); not_ready before start() or after wipe(). */
+  /**
+   * The `resume` payload {room, member_id, proof, heads} for a new socket (§7.4): heads = [sender, epoch, seq]
+   * of the last envelope accepted from each other member heard from (at most MAX_RESUME_HEADS), so the server
+   * replays what went to the dead socket. not_ready before start() or after wipe().
+   */
   resumePayload() {
     if (!this.#identity || !this.#resume) throw new ProtocolError("not_ready");
-    return { room: this.#roomId, member_id: this.memberId, proof: this.#resume };
+    const heads = this.#transcript.lastAccepted()
+      .filter(([id]) => id !== this.memberId && this.#members.has(id)).slice(0, MAX_RESUME_HEADS);
+    return { room: this.#roomId, member_id: this.memberId, proof: this.#resume, heads };
   }
 
   /**
@@ -198,6 +210,7 @@ export class RoomSession {
       const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
       this.#refuseKnownId(opened.memberId); // another copy may have been accepted while we awaited
       this.#members.set(opened.memberId, { ...opened, isSelf: false });
+      this.#watch.membershipChanged();
       if (this.#listed) this.#raiseFloor(); // a newcomer must not get a key used before it came
       return this.member(opened.memberId);
     } catch {
@@ -219,6 +232,7 @@ export class RoomSession {
     this.#removed.add(memberId);
     this.#away.delete(memberId);
     if (!this.#members.delete(memberId)) return false;
+    this.#watch.membershipChanged(memberId);
     this.#raiseFloor(); // nothing more under a key the removed member holds, rekey or not
     return true;
   }
@@ -240,7 +254,9 @@ export class RoomSession {
 
   /** `rekey`: moves to its epoch and counts who was passed over; from the second time, returns that member. */
   onRekey({ epoch, passed_over: passedOver = null } = {}) {
+    const newer = Number.isSafeInteger(epoch) && epoch > this.#epoch;
     this.setEpoch(epoch);
+    if (newer) this.#watch.rekey({ passedOver });
     if (typeof passedOver !== "string") return { passedOverTwice: null };
     const count = (this.#passedOver.get(passedOver) ?? 0) + 1;
     this.#passedOver.set(passedOver, count);
@@ -274,12 +290,25 @@ export class RoomSession {
     if (epoch < this.#floor || epoch <= (this.#key?.epoch ?? 0)) throw new ProtocolError("bad_epoch");
   }
 
+  /**
+   * After the await: a key made or opened for a roster that is no longer exactly the members we accept
+   * (someone left or joined meanwhile) is stale - a later epoch comes; it is never held.
+   */
+  #requireCurrentRoster(keys) {
+    const ids = keys.rosterIds;
+    if (ids.length !== this.#members.size || !ids.every((id) => this.#members.has(id))) {
+      for (const chain of keys.chains.values()) chain.drop();
+      throw new ProtocolError("bad_epoch");
+    }
+  }
+
   /** Keeps `keys` as the held epoch, dropping every older epoch's chains (§5.3). */
   #holdKey(keys, delivery = null) {
     for (const chain of this.#key?.chains.values() ?? []) chain.drop();
-    this.#key = { ...keys, heldAt: this.#now(), heard: new Set(), confirmed: false, delivery };
+    this.#key = { ...keys, confirmed: false, delivery };
     this.#epoch = Math.max(this.#epoch, keys.epoch);
     this.#transcript.holding(keys.epoch);
+    this.#watch.held(keys.rosterIds, this.memberId);
   }
 
   /** Answers `key_request`: makes (and holds) epoch `epoch` for everyone we accept; -> the key_deliver payload. */
@@ -294,6 +323,7 @@ export class RoomSession {
         roomId: this.#roomId, epoch, identity: this.#identity, creatorId: this.memberId, roster: this.#roster(),
       });
       this.#requireNewEpoch(epoch); // again: a join or leave while we awaited made this roster stale
+      this.#requireCurrentRoster(keys);
       this.#holdKey(keys, delivery);
       return delivery;
     });
@@ -307,14 +337,28 @@ export class RoomSession {
       const creator = this.#members.get(event?.from);
       if (!creator || creator.isSelf) throw new ProtocolError("not_member");
       requireEpoch(event.epoch, 1);
-      this.#requireNewEpoch(event.epoch); // stale: a later change made it obsolete
+      // The epoch we hold, again: checked in full, since a second valid key for it proves a split.
+      const again = this.#key !== null && event.epoch === this.#key.epoch && event.epoch >= this.#floor;
+      if (!again) this.#requireNewEpoch(event.epoch); // stale: a later change made it obsolete
       const keys = await openEpoch({
         roomId: this.#roomId, roomKeyEvent: event, identity: this.#identity, myId: this.memberId, roster: this.#roster(),
       });
+      if (again) return this.#secondKey(keys);
       this.#requireNewEpoch(keys.epoch);
+      this.#requireCurrentRoster(keys);
       this.#holdKey(keys);
       return keys.epoch;
     });
+  }
+
+  /** A valid key for the epoch we hold: the same one is a harmless copy, another one proves a split (two_keys). */
+  #secondKey(keys) {
+    for (const chain of keys.chains.values()) chain.drop();
+    const held = this.#key;
+    if (held?.epoch === keys.epoch && b64uEncode(held.authenticator) !== b64uEncode(keys.authenticator)) {
+      this.#watch.twoKeys(keys.creatorId, held.creatorId, keys.epoch);
+    }
+    throw new ProtocolError("bad_epoch"); // one epoch never has two keys: we keep ours
   }
 
   /** IDs of the held key's roster, or null (the admin shows "Removed" once it excludes the kicked member). */
@@ -589,7 +633,7 @@ export class RoomSession {
     if (!this.#members.has(sender.memberId)) throw new ProtocolError("not_member"); // removed while we awaited
     const { epoch, seq, prev } = envelope;
     const memberId = sender.memberId;
-    this.#key.heard.add(memberId);
+    this.#watch.heard(memberId);
     const notices = this.#transcript.received({ memberId, epoch, seq, prev, hash, late });
     if (body.t === "digest") {
       notices.push(...this.#transcript.compare(memberId, body.heads, this.#now(), DIGEST_GRACE_MS));
@@ -614,33 +658,42 @@ export class RoomSession {
     return seen === await envelopeHash(this.#roomId, envelope).catch(() => null);
   }
 
-  /** Notices whose wait ran out: digest heads never filled (gaps), and once per epoch the members not heard from. */
+  /**
+   * Notices whose wait ran out: digest heads never filled (gaps); rekeys for no reason (rekey_churn) and a
+   * second key for an epoch held (two_keys); and {kind: "unconfirmed", memberIds} when a member of the held
+   * roster has been silent under every key we held for CONFIRM_MS (once, until that member is heard).
+   */
   pendingNotices() {
     if (!this.#transcript) return [];
-    const notices = this.#transcript.due(this.#now());
-    const silent = this.unconfirmed();
-    if (silent.length > 0 && this.#noticedUnconfirmed !== this.#key.epoch) {
-      this.#noticedUnconfirmed = this.#key.epoch;
-      notices.push({ ...notice("unconfirmed", null), memberIds: silent });
-    }
-    return notices;
+    return [...this.#transcript.due(this.#now()), ...this.#watch.notices(this.unconfirmed())];
   }
 
-  /** Member IDs of the held roster not heard from under its key within CONFIRM_MS of holding it (§5.5). */
+  /** Member IDs of the held roster with no valid message under a key we held for CONFIRM_MS (§5.5), new epochs or not. */
   unconfirmed() {
-    if (!this.#key || this.#now() - this.#key.heldAt < CONFIRM_MS) return [];
-    return this.#key.rosterIds.filter((id) => id !== this.memberId && this.#members.has(id) && !this.#key.heard.has(id));
+    if (!this.#key) return [];
+    return this.#watch.silent(this.#key.rosterIds, this.#members, this.memberId);
   }
 
-  /** Accepted members in join order; look-alike duplicate names shown as "name (2)", "name (3)", ... */
+  /**
+   * Accepted members in join order. Look-alike duplicate names are numbered by member ID order (the lowest
+   * ID plain, then "name (2)", "name (3)", ...), so every member numbers them alike whatever order the
+   * server lists them in; `duplicate` is true for each of them (show the fingerprint then).
+   */
   members() {
-    const seen = new Map();
-    return [...this.#members.values()].map((m) => {
+    const groups = new Map();
+    for (const m of this.#members.values()) {
       const key = nameForComparison(m.name);
-      const count = (seen.get(key) ?? 0) + 1;
-      seen.set(key, count);
-      const name = count === 1 ? m.name : `${m.name} (${count})`;
-      return { memberId: m.memberId, name, fingerprint: m.fingerprint, isSelf: m.isSelf, away: this.#away.has(m.memberId) };
+      groups.set(key, [...(groups.get(key) ?? []), m.memberId]);
+    }
+    for (const ids of groups.values()) ids.sort();
+    return [...this.#members.values()].map((m) => {
+      const ids = groups.get(nameForComparison(m.name));
+      const rank = ids.indexOf(m.memberId) + 1;
+      const name = rank === 1 ? m.name : `${m.name} (${rank})`;
+      return {
+        memberId: m.memberId, name, fingerprint: m.fingerprint, isSelf: m.isSelf, away: this.#away.has(m.memberId),
+        duplicate: ids.length > 1,
+      };
     });
   }
 
@@ -661,6 +714,7 @@ export class RoomSession {
     this.#members = new Map();
     this.#removed = new Set();
     this.#passedOver = new Map();
+    this.#watch = new KeyWatch(this.#now);
     this.#reportedMissing = new Set();
     this.#held = [];
     this.#listed = false;

@@ -106,7 +106,7 @@ export class IntegrityNotices {
 
   /** A creator passed over for the second time (§5.5). */
   passedOver(member) {
-    this.#once(`passed:${member.memberId}`, [{ name: member.name }, "'s device didn't hand out the room key; the room moved on without it."], "warn");
+    this.#once(`passed:${member.memberId}`, ["The server says ", { name: member.name }, "'s device didn't hand out the room key; the room moved on without it."], "warn");
   }
 
   /** Forgets what was said (the log was cleared). */

@@ -5,7 +5,7 @@
 /** Hashes kept per sender for digest comparison, texts remembered for `after`, refs awaited. */
 export const KEPT_HASHES = 256, KEPT_SHOWN = 4096, KEPT_AWAITED = 256;
 
-/** One notice for the chat (§10): count is a gap's size (null = unknown), otherId a digest's sender. */
+/** One notice for the chat (§10): count is a gap's size (null = unknown), otherId the digest sender a notice rests on. */
 export function notice(kind, memberId, { count = null, otherId = null } = {}) {
   return { kind, memberId, count, otherId };
 }
@@ -21,8 +21,9 @@ function keep(collection, key, value, limit) {
 }
 
 export class Transcript {
-  #me; #firstEpoch = Infinity;
-  #last = new Map();     // memberId -> {epoch, seq, hash[, otherId]} of its last envelope in chain order (or a digest's head)
+  #me; #firstEpoch = Infinity; #heldEpoch = 0;
+  #last = new Map();     // memberId -> {epoch, seq, hash} of its last envelope accepted, in chain order (never a digest's word)
+  #marks = new Map();    // memberId -> {epoch, seq, hash, otherId}: a digest's head a gap notice already counted up to
   #hashes = new Map();   // memberId -> Map("epoch:seq" -> hash), the newest KEPT_HASHES
   #pending = new Map();  // "member:epoch:seq" -> {memberId, epoch, seq, hash, otherId, due}: digest heads not seen yet
   #reported = new Set(); // equivocations already shown
@@ -35,9 +36,17 @@ export class Transcript {
     this.#me = me;
   }
 
-  /** The first epoch whose key we held: earlier messages never reached us by design. */
+  /** An epoch whose key we hold: earlier than the first never reached us by design, later ones don't exist yet. */
   holding(epoch) {
     this.#firstEpoch = Math.min(this.#firstEpoch, epoch);
+    this.#heldEpoch = Math.max(this.#heldEpoch, epoch);
+  }
+
+  /** (epoch, seq) of the last envelope accepted from each member: [[memberId, epoch, seq], ...] by ID. */
+  lastAccepted() {
+    return [...this.#last.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([memberId, { epoch, seq }]) => [memberId, epoch, seq]);
   }
 
   /** Keeps the hash of (epoch, seq) among the member's newest KEPT_HASHES. */
@@ -68,20 +77,26 @@ export class Transcript {
     const notices = this.#settle(memberId, epoch, seq, hash);
     if (late) return [...notices, notice("late", memberId)]; // a skipped key was still held: it belongs further up
     const previous = this.#last.get(memberId);
-    if (previous && !after(epoch, seq, previous.epoch, previous.seq)) {
-      // Behind a head a digest told us about (due() moved it there): late, or not what that member saw.
-      const same = epoch === previous.epoch && seq === previous.seq;
-      if (same && hash !== previous.hash) return [...notices, ...this.#once("equivocation", memberId, epoch, seq, previous.otherId)];
-      if (same) return notices;
-      return [...notices, notice("late", memberId)];
-    }
+    if (previous && !after(epoch, seq, previous.epoch, previous.seq)) return [...notices, notice("late", memberId)];
     this.#last.set(memberId, { epoch, seq, hash });
+    const mark = this.#marks.get(memberId);
+    if (mark && !after(epoch, seq, mark.epoch, mark.seq)) {
+      // One of the messages a digest-derived gap notice counted: it came after all, late.
+      const forked = previous && epoch === previous.epoch && seq === previous.seq + 1 && prev !== previous.hash;
+      const same = epoch === mark.epoch && seq === mark.seq;
+      if (same) this.#marks.delete(memberId);
+      return [...notices, ...(forked ? [notice("fork", memberId)] : []),
+        ...(same && hash !== mark.hash ? this.#once("equivocation", memberId, epoch, seq, mark.otherId) : []), notice("late", memberId)];
+    }
+    this.#marks.delete(memberId);
+    // Past a reported gap, count only what the notice didn't (its head's hash is the digest's word).
+    const base = mark && (!previous || after(mark.epoch, mark.seq, previous.epoch, previous.seq)) ? mark : previous;
     // Every epoch we hold we had from its start, so its first messages should all be here.
-    if (!previous) return seq > 1 ? [...notices, notice("gap", memberId, { count: seq - 1 })] : notices;
-    const linked = prev === previous.hash;
-    if (epoch === previous.epoch) {
-      if (seq === previous.seq + 1) return linked ? notices : [...notices, notice("fork", memberId)];
-      return [...notices, notice("gap", memberId, { count: seq - previous.seq - 1 })];
+    if (!base) return seq > 1 ? [...notices, notice("gap", memberId, { count: seq - 1 })] : notices;
+    const linked = prev === base.hash;
+    if (epoch === base.epoch) {
+      if (seq === base.seq + 1) return linked ? notices : [...notices, notice("fork", memberId)];
+      return [...notices, notice("gap", memberId, { count: seq - base.seq - 1 })];
     }
     if (seq === 1) return linked ? notices : [...notices, notice("gap", memberId)]; // the end of the last epoch is missing
     return [...notices, notice("gap", memberId, { count: seq - 1 })];
@@ -113,7 +128,7 @@ export class Transcript {
         if (seen !== undefined || this.#beyond(memberId, epoch, seq)) notices.push(...this.#once("forged_self", memberId, epoch, seq, otherId));
       } else if (seen !== undefined) {
         notices.push(...this.#once("equivocation", memberId, epoch, seq, otherId));
-      } else if (this.#beyond(memberId, epoch, seq) && epoch >= this.#firstEpoch) {
+      } else if (this.#beyond(memberId, epoch, seq) && epoch >= this.#firstEpoch && epoch <= this.#heldEpoch) {
         const key = `${memberId}:${epoch}:${seq}`;
         if (!this.#pending.has(key)) this.#pending.set(key, { memberId, epoch, seq, hash, otherId, due: now + grace });
       }
@@ -121,10 +136,10 @@ export class Transcript {
     return notices;
   }
 
-  /** True when (epoch, seq) is past the last envelope we have from the member. */
+  /** True when (epoch, seq) is past the last envelope we have from the member and past any gap already reported. */
   #beyond(memberId, epoch, seq) {
-    const last = this.#last.get(memberId);
-    return !last || after(epoch, seq, last.epoch, last.seq);
+    const last = this.#last.get(memberId), mark = this.#marks.get(memberId);
+    return (!last || after(epoch, seq, last.epoch, last.seq)) && (!mark || after(epoch, seq, mark.epoch, mark.seq));
   }
 
   /** A notice the first time this (kind, message, digest sender) is found. */
@@ -147,10 +162,11 @@ export class Transcript {
       if (!best || after(p.epoch, p.seq, best.epoch, best.seq)) furthest.set(p.memberId, p);
     }
     for (const p of furthest.values()) {
-      const last = this.#last.get(p.memberId);
-      notices.push(notice("gap", p.memberId, { count: last?.epoch === p.epoch ? p.seq - last.seq : p.seq }));
-      // The gap is reported: the next message in order after the head is not reported again.
-      this.#last.set(p.memberId, { epoch: p.epoch, seq: p.seq, hash: p.hash, otherId: p.otherId });
+      const last = this.#last.get(p.memberId), mark = this.#marks.get(p.memberId);
+      const base = mark && (!last || after(mark.epoch, mark.seq, last.epoch, last.seq)) ? mark : last;
+      notices.push(notice("gap", p.memberId, { count: base?.epoch === p.epoch ? p.seq - base.seq : p.seq, otherId: p.otherId }));
+      // Reported up to there; the chain head stays the last envelope really accepted.
+      this.#marks.set(p.memberId, { epoch: p.epoch, seq: p.seq, hash: p.hash, otherId: p.otherId });
     }
     return notices;
   }

@@ -85,9 +85,13 @@ describe("joining and members", () => {
     await rejectsWith(assert, s.joined({ v: 1, epoch: 1, members: [] }), "bad_version");
   });
 
-  test("look-alike names are numbered in join order", async () => {
+  test("look-alike names are numbered by member ID order (the lowest plain) and marked duplicate", async () => {
     const room = await joinSessions(["Sam", "Sam", "S\u200bam", "Kim", "ｓam".normalize("NFC")]);
-    assert.deepEqual(room.sessions[0].members().map((m) => m.name).slice(0, 4), ["Sam", "Sam (2)", "S\u200bam (3)", "Kim"]);
+    const listed = room.sessions[0].members();
+    const sams = listed.slice(0, 3).map((m) => m.memberId).sort();
+    const byId = new Map(listed.map((m) => [m.memberId, m]));
+    assert.deepEqual(sams.map((id) => byId.get(id).name.replace("\u200b", "")), ["Sam", "Sam (2)", "Sam (3)"]);
+    assert.deepEqual(listed.map((m) => m.duplicate), [true, true, true, false, false]);
   });
 
   test("tampered, foreign, duplicate and removed announcements are flagged, never accepted", async () => {
@@ -527,7 +531,7 @@ describe("attacks: the transcript (issue 10, 4)", () => {
     clock.advance(DIGEST_GRACE_MS - 1);
     assert.deepEqual(cy.pendingNotices(), []);
     clock.advance(1);
-    assert.deepEqual(cy.pendingNotices(), [{ kind: "gap", memberId: ada.memberId, count: 1, otherId: null }]);
+    assert.deepEqual(cy.pendingNotices(), [{ kind: "gap", memberId: ada.memberId, count: 1, otherId: bob.memberId }]);
     assert.deepEqual(cy.pendingNotices(), []);
     // In time: ada's next message reaches both, bob's digest, then the message itself.
     const next = await ada.seal("everyone");
