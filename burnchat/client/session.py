@@ -11,11 +11,13 @@ server's answer (sent / refused); `prev` is the hash of our last acknowledged
 envelope, so a refused one never leaves a hole in the chain receivers check.
 """
 
+import hmac
 import time
 
 from . import crypto, envelope
 from .crypto import ProtocolError
 from .epoch import create_epoch, open_epoch
+from .keywatch import CONFIRM_SECONDS, KeyWatch  # noqa: F401 (CONFIRM_SECONDS: §5.5, for callers)
 from .transcript import Transcript, notice
 
 MAX_HELD_MESSAGES = 64  # messages that may wait for their epoch's key (§5.5)
@@ -24,6 +26,7 @@ KEY_MISSING_SECONDS = 3  # without a usable key, then `key_missing` (once per ep
 DIGEST_INTERVAL_SECONDS = 5  # at most one digest this often (§6.5)
 DIGEST_GRACE_SECONDS = 3  # how long a digest head may wait for its message
 KICK_CONFIRM_SECONDS = 5  # the admin's "Removing..." turns into a warning after this
+MAX_RESUME_HEADS = 50  # `resume.heads` entries at most (§7.4)
 # Refusals after which the very same envelope is sent again (§6.6); stale_epoch re-seals, any other code fails.
 TRANSIENT_REFUSALS = frozenset({"rate_limited", "busy", "internal", "timeout", "offline", "no_answer"})
 
@@ -56,6 +59,8 @@ class RoomSession:
         self.rejected_count = 0
         self.flagged_count = 0
         self._keys = None  # epoch.EpochKeys of the epoch held
+        self._confirmed = False  # our confirm (§5.5) of the held epoch is sealed
+        self._watch = KeyWatch(self._now)  # members silent under our keys, rekeys for no reason, two keys
         self._members = {}  # member_id -> crypto.Member, accepted, not self
         self._order = []  # member IDs in the server's join order, self included
         self._removed = set()  # member IDs that left or were removed: never accepted again
@@ -95,9 +100,16 @@ class RoomSession:
                 "resume_hash": resume_hash}
 
     def resume_payload(self):
-        """The `resume` payload {room, member_id, proof} for a new socket (§7.4); not_ready before start or after wipe."""
+        """The `resume` payload {room, member_id, proof, heads} for a new socket (§7.4).
+
+        heads = [sender, epoch, seq] of the last envelope accepted from each other member heard
+        from (at most MAX_RESUME_HEADS), so the server replays what went to the dead socket.
+        not_ready before start or after wipe.
+        """
         self._require_started()
-        return {"room": self.room_id, "member_id": self.member_id, "proof": self._resume}
+        heads = [head for head in self._transcript.last_accepted()
+                 if head[0] != self.member_id and head[0] in self._members][:MAX_RESUME_HEADS]
+        return {"room": self.room_id, "member_id": self.member_id, "proof": self._resume, "heads": heads}
 
     def resumed(self, ack):
         """Take the `resume` ack (§7.4); {"missed", "joined", "left"}.
@@ -117,11 +129,12 @@ class RoomSession:
                   if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)]
 
         def named(event):
-            return {data.get("member_id") for name, data in missed if name == event and isinstance(data, dict)}
+            return {data.get("member_id") for name, data in missed
+                    if name == event and isinstance(data, dict) and isinstance(data.get("member_id"), str)}
 
         joined_later, left_later = named("member_joined"), named("member_left")
         joined, left = [], []
-        listing = [a for a in ack["members"] if isinstance(a, dict)]
+        listing = [a for a in ack["members"] if isinstance(a, dict) and isinstance(a.get("member_id"), str)]
         for announcement in listing:
             member_id = announcement.get("member_id")
             if member_id in self._members or member_id in self._removed or member_id in joined_later:
@@ -155,26 +168,31 @@ class RoomSession:
 
     def mark_away(self, member_id):
         """`member_away`: its socket dropped; it keeps its seat and keys (members() shows it away)."""
-        if member_id not in self._members:
+        if not isinstance(member_id, str) or member_id not in self._members:
             return False
         self._away.add(member_id)
         return True
 
     def mark_back(self, member_id):
         """`member_back`: it resumed. False if it was not away."""
-        if member_id not in self._away:
+        if not isinstance(member_id, str) or member_id not in self._away:
             return False
         self._away.discard(member_id)
         return True
 
     def joined(self, ack):
-        """Take the join ack: the current epoch and the members already there."""
+        """Take the join ack: the current epoch and the members already there; bad_version unless v is 2 (or absent)."""
         self._require_started()
+        if not isinstance(ack, dict):
+            raise ProtocolError("bad_encoding", "the join ack is not an object")
+        if ack.get("v") is not None and ack.get("v") != crypto.PROTOCOL_VERSION:
+            raise ProtocolError("bad_version", "the server speaks another protocol version")
         self.set_epoch(ack.get("epoch", 0))
-        for announcement in ack.get("members", []):
+        members = ack.get("members") if isinstance(ack.get("members"), list) else []
+        for announcement in members:
             self.add_member(announcement)
-        for announcement in ack.get("members", []):
-            if isinstance(announcement, dict):
+        for announcement in members:
+            if isinstance(announcement, dict) and isinstance(announcement.get("member_id"), str):
                 self._note_away(announcement)
         self._order.append(self.member_id)
         self._listed = True
@@ -182,8 +200,9 @@ class RoomSession:
 
     @property
     def ready(self):
-        """True while we hold a key of an epoch at or above the floor, so we may send."""
-        return self._keys is not None and self._keys.epoch >= self.floor
+        """True while we hold a key of an epoch at or above the floor made for members all still here."""
+        return (self._keys is not None and self._keys.epoch >= self.floor
+                and all(m == self.member_id or m in self._members for m in self._keys.roster_ids))
 
     @property
     def held_epoch(self):
@@ -223,6 +242,7 @@ class RoomSession:
             return None
         self._members[member.member_id] = member
         self._order.append(member.member_id)
+        self._watch.membership_changed()
         if self._listed:
             self._raise_floor()  # a newcomer must not get a key used before it came
         return member
@@ -236,6 +256,7 @@ class RoomSession:
         member = self._members.pop(member_id, None)
         if member is not None:
             self._order.remove(member_id)
+            self._watch.membership_changed(member_id)
             self._raise_floor()  # nothing more under a key the removed member holds, rekey or not
         return member
 
@@ -246,18 +267,29 @@ class RoomSession:
 
     def member(self, member_id):
         """An accepted member (or self) by ID, or None."""
+        if not isinstance(member_id, str):
+            return None
         return self._self if member_id == self.member_id and member_id else self._members.get(member_id)
 
     def members(self):
-        """Accepted members and self in join order; look-alike duplicate names get (2), (3), ..."""
-        seen, listing = {}, []
+        """Accepted members and self in join order.
+
+        Look-alike duplicate names are numbered by member ID order (the lowest ID plain, then
+        (2), (3), ...), so every member numbers them alike whatever order the server lists them
+        in; "duplicate" is True for each of them (show the fingerprint then).
+        """
+        groups = {}
+        for member_id in self._order:
+            groups.setdefault(crypto.name_for_comparison(self.member(member_id).name), []).append(member_id)
+        listing = []
         for member_id in self._order:
             member = self.member(member_id)
-            key = crypto.name_for_comparison(member.name)
-            seen[key] = seen.get(key, 0) + 1
-            shown = member.name if seen[key] == 1 else f"{member.name} ({seen[key]})"
+            ids = sorted(groups[crypto.name_for_comparison(member.name)])
+            rank = ids.index(member_id) + 1
+            shown = member.name if rank == 1 else f"{member.name} ({rank})"
             listing.append({"member_id": member_id, "name": shown, "fingerprint": member.fingerprint,
-                            "is_self": member_id == self.member_id, "away": member_id in self._away})
+                            "is_self": member_id == self.member_id, "away": member_id in self._away,
+                            "duplicate": len(ids) > 1})
         return listing
 
     def display_name(self, member_id):
@@ -280,8 +312,12 @@ class RoomSession:
     def on_rekey(self, event):
         """`rekey {epoch, creator, passed_over}`; {"passed_over_twice": the member} from the second pass-over."""
         event = event if isinstance(event, dict) else {}
-        self.set_epoch(event.get("epoch"))
+        epoch = event.get("epoch")
+        newer = type(epoch) is int and self.epoch < epoch <= crypto.MAX_SAFE_INTEGER
+        self.set_epoch(epoch)
         passed = event.get("passed_over")
+        if newer:
+            self._watch.rekey(passed)
         if not isinstance(passed, str) or self.member(passed) is None:
             return {"passed_over_twice": None}
         self._passed_over[passed] = self._passed_over.get(passed, 0) + 1
@@ -297,6 +333,7 @@ class RoomSession:
             # One epoch never has two keys, and none from before a membership change.
             raise ProtocolError("bad_epoch", "a new epoch must be newer than the floor and the key held")
         delivery, keys = create_epoch(self.room_id, epoch, self._identity, self.member_id, self._roster())
+        self._require_current_roster(keys)
         self._hold(keys)
         return delivery
 
@@ -309,15 +346,35 @@ class RoomSession:
         self._require_started()
         if not isinstance(event, dict):
             raise ProtocolError("bad_encoding", "room_key is not an object")
-        if event.get("to") != self.member_id:
+        if not isinstance(event.get("to"), str) or event.get("to") != self.member_id:
             raise ProtocolError("wrong_recipient", "the key is addressed to someone else")
-        if event.get("from") not in self._members:
+        if not isinstance(event.get("from"), str) or event.get("from") not in self._members:
             raise ProtocolError("not_member", "the key is not from an accepted member")
         epoch = crypto.check_int(event.get("epoch"), "epoch")
-        if epoch < self.floor or epoch <= self.held_epoch:
+        # The epoch we hold, again: checked in full, since a second valid key for it proves a split.
+        again = self._keys is not None and epoch == self._keys.epoch and epoch >= self.floor
+        if not again and (epoch < self.floor or epoch <= self.held_epoch):
             raise ProtocolError("bad_epoch", "the key is stale: a later change made it obsolete")
-        self._hold(open_epoch(self.room_id, event, self._identity, self.member_id, self._roster()))
+        keys = open_epoch(self.room_id, event, self._identity, self.member_id, self._roster())
+        if again:
+            self._second_key(keys)
+        self._require_current_roster(keys)
+        self._hold(keys)
         return epoch
+
+    def _second_key(self, keys):
+        """A valid key for the epoch we hold: the same one is a harmless copy, another proves a split (two_keys)."""
+        held = self._keys
+        if not hmac.compare_digest(held.authenticator, keys.authenticator):
+            self._watch.two_keys(keys.creator_id, held.creator_id, keys.epoch)
+        keys.wipe()
+        raise ProtocolError("bad_epoch", "one epoch never has two keys: we keep ours")
+
+    def _require_current_roster(self, keys):
+        """A key whose roster is not exactly the members we accept now is stale (a later epoch comes): never held."""
+        if set(keys.roster_ids) != {self.member_id, *self._members}:
+            keys.wipe()
+            raise ProtocolError("bad_epoch", "the members changed while the key was made or opened")
 
     def drop_epoch(self, epoch):
         """Forget the epoch we just made when the server refused its delivery: nobody else holds it."""
@@ -331,7 +388,10 @@ class RoomSession:
         if self._keys is not None:
             self._keys.wipe()
         self._keys = keys
+        self._confirmed = False
         self.epoch = max(self.epoch, keys.epoch)
+        self._transcript.holding(keys.epoch)
+        self._watch.held(keys.roster_ids, self.member_id)
         self._note_waiting()
 
     def key_roster_ids(self):
@@ -395,9 +455,20 @@ class RoomSession:
         not_ready while securing, while texts are queued, or (acks) while an envelope is pending: queue() it then.
         """
         envelope.check_text(text)
-        if not self._can_seal() or self._outbox:
-            raise ProtocolError("not_ready", "the room key is not held yet, or another message is on its way")
+        if not self._can_seal() or not self._confirmed or self._outbox:
+            raise ProtocolError("not_ready", "the room key is not held (or confirmed) yet, or another message is on its way")
         return self._seal_text(self._item(text, me))
+
+    def make_confirm(self):
+        """Our `confirm` envelope (§5.5) for the held epoch, once: send it right after key_held.
+
+        None once sealed, while securing, or (acks) while an older envelope is pending -
+        take_resendable() makes it then. seal() is not_ready until it is sealed.
+        """
+        if not self._can_seal() or self._confirmed:
+            return None
+        self._confirmed = True
+        return self._seal({"t": "confirm"}, "confirm")
 
     def _seal_text(self, item):
         """Seal a queued text under the held epoch."""
@@ -451,6 +522,8 @@ class RoomSession:
             return []
         if not self._acks:
             out = []
+            if not self._confirmed:
+                return out
             while self._outbox:
                 out.append(self._seal_text(self._outbox.pop(0)))
             return out
@@ -465,7 +538,11 @@ class RoomSession:
             else:
                 first["again"] = False
                 return [first["envelope"]]
-        if not self._can_seal() or not self._outbox:
+        if not self._can_seal():
+            return []
+        if not self._confirmed:
+            return [self.make_confirm()]
+        if not self._outbox:
             return []
         item = self._outbox.pop(0)
         try:
@@ -534,7 +611,7 @@ class RoomSession:
 
     def make_digest(self):
         """A digest envelope when one is due (§6.5: a text since the last, 5 s apart), else None."""
-        if not self._can_seal() or self._outbox or not self._activity:
+        if not self._can_seal() or self._outbox or not self._confirmed or not self._activity:
             return None
         now = self._now()
         if self._last_digest_at is not None and now - self._last_digest_at < DIGEST_INTERVAL_SECONDS:
@@ -543,10 +620,24 @@ class RoomSession:
         return self._seal(envelope.digest_body(self._transcript.heads()), "digest")
 
     def pending_notices(self):
-        """Gap notices for digest heads whose messages never came within the grace period."""
+        """Notices whose wait ran out or that no message carries.
+
+        Gaps for digest heads whose messages never came within the grace period; rekey_churn
+        (rekeys for no reason) and two_keys (a second key for the epoch held); and
+        {"kind": "unconfirmed", "member_ids", "names"} when a member of the held roster has been
+        silent under every key we held for CONFIRM_SECONDS (once, until that member is heard).
+        """
         if self._transcript is None:
             return []
-        return self._transcript.pending_notices(self._now())
+        silent = self.unconfirmed()
+        names = [self.display_name(member_id) for member_id in silent]
+        return self._transcript.pending_notices(self._now()) + self._watch.notices(silent, names)
+
+    def unconfirmed(self):
+        """Member IDs of the held roster with no valid message under a key we held for CONFIRM_SECONDS (§5.5)."""
+        if self._keys is None:
+            return []
+        return self._watch.silent(self._keys.roster_ids, self._members, self.member_id)
 
     def open(self, sealed):
         """Apply every §6.4 check; the result dict, None while held back, else count and raise.
@@ -581,7 +672,8 @@ class RoomSession:
 
     def _should_hold(self, sealed):
         """True for a message from a member under an epoch above the key held and not below the floor."""
-        if not isinstance(sealed, dict) or sealed.get("sender") not in self._members:
+        if not isinstance(sealed, dict) or not isinstance(sealed.get("sender"), str) \
+                or sealed.get("sender") not in self._members:
             return False
         epoch = sealed.get("epoch")
         return type(epoch) is int and self.held_epoch < epoch <= crypto.MAX_SAFE_INTEGER and epoch >= self.floor
@@ -610,11 +702,14 @@ class RoomSession:
         if seen is not None and seen == envelope.envelope_hash(self.room_id, env):
             return {"unknown": True, "duplicate": True, "notices": []}  # a resend whose first copy arrived (§6.6)
         body, digest, late = envelope.open_message(self.room_id, env, chain, sender)
+        self._watch.heard(sender.member_id)
         notices = self._transcript.received(sender.member_id, env["epoch"], env["seq"], env["prev"], digest, late)
         if body["t"] == "digest":
             heads = [h for h in body["heads"] if self.member(h[0]) is not None or h[0] in self._removed]
             notices += self._transcript.compare(sender.member_id, heads, self._now(), DIGEST_GRACE_SECONDS)
             return {"digest": True, "notices": notices}
+        if body["t"] == "confirm":
+            return {"confirm": True, "notices": notices}
         if body["t"] != "text":
             return {"unknown": True, "notices": notices}
         out_of_order = self._transcript.out_of_order(body["after"])

@@ -51,6 +51,14 @@ def notice_sentence(notice, name, other=None):
         return f"The message from {name} above arrived late"
     if kind == "reorder":
         return f"The message from {name} above arrived after the replies to it"
+    if kind == "unconfirmed":
+        names = [printable(n) for n in notice.get("names") or [] if n]
+        return f"Not heard from {', '.join(names) or 'someone'} under the new key - if this lasts, someone may be in the middle"
+    if kind == "rekey_churn":
+        return "The server keeps changing the room key for no reason"
+    if kind == "two_keys":
+        return (f"{name} and {other} handed out different keys for one epoch - the room is split, "
+                "someone may be in the middle")
     return f"Something is off with the messages from {name} ({kind})"
 
 

@@ -76,8 +76,8 @@ class Room:
         others = [s.member_id for k, s in self.sessions.items() if k != creator_key]
         return creator.answer_key_request({"epoch": epoch or self.epoch, "for": others})
 
-    def rekey(self, creator_key):
-        """`creator_key` makes the current epoch (a new epoch if it is already held); everyone accepts it."""
+    def rekey(self, creator_key, confirm=True):
+        """`creator_key` makes the current epoch (a new epoch if it is already held); everyone accepts it (and confirms)."""
         if any(s.held_epoch == self.epoch for s in self.sessions.values()):
             self.epoch += 1
             for session in self.sessions.values():
@@ -85,7 +85,19 @@ class Room:
         delivery = self.request(creator_key)
         for to_id, event in room_key_events(delivery, self[creator_key].member_id).items():
             self.by_id(to_id).accept_room_key(event)
+        if confirm:
+            self.confirm_all()
         return delivery
+
+    def confirm_all(self):
+        """Everyone holding the current key sends its `confirm` (§5.5) to everyone else."""
+        for key, session in self.sessions.items():
+            sealed = session.make_confirm()
+            if sealed is not None:
+                session.sent(sealed)  # the server took it (a no-op without acks)
+                for other_key, other in self.sessions.items():
+                    if other_key != key:
+                        other.open(sealed)
 
     def remove(self, key):
         """A member leaves: the others forget it (member_left) and move to a new epoch (caller rekeys)."""

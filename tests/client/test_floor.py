@@ -82,11 +82,12 @@ def test_message_before_its_key_is_held_then_shown():
     alice, bob, carol = room["Alice"], room["Bob"], room["Carol"]
     events = room_key_events(room.request("Alice"), alice.member_id)
     bob.accept_room_key(events[bob.member_id])
+    assert carol.open(bob.make_confirm()) is None
     assert carol.open(bob.seal("I was keyed first")) is None
-    assert carol.held_count == 1 and carol.rejected_count == 0
+    assert carol.held_count == 2 and carol.rejected_count == 0
     assert carol.release_held() == []
     carol.accept_room_key(events[carol.member_id])
-    assert [m["text"] for m in carol.release_held()] == ["I was keyed first"]
+    assert [m.get("text") for m in carol.release_held()] == [None, "I was keyed first"]
     assert carol.held_count == 0 and carol.rejected_count == 0
 
 
@@ -97,6 +98,7 @@ def test_held_message_expires_after_ten_seconds():
     bob = room.join("Bob")
     alice = room["Alice"]
     events = room_key_events(room.request("Alice"), alice.member_id)
+    alice.make_confirm()  # lost
     assert bob.open(alice.seal("too early")) is None
     clock.advance(HOLD_BACK_SECONDS - 0.001)
     bob.release_held()
@@ -113,6 +115,7 @@ def test_hold_back_is_bounded():
     room = Room(["Alice", "Bob"])
     alice, bob = room["Alice"], room["Bob"]
     room.request("Alice")
+    alice.make_confirm()  # lost
     for i in range(MAX_HELD_MESSAGES):
         assert bob.open(alice.seal(f"m{i}")) is None
     assert code_of(lambda: bob.open(alice.seal("one too many"))) == "not_ready"
@@ -122,7 +125,11 @@ def test_hold_back_is_bounded():
 def test_look_alike_names_are_disambiguated():
     """Names equal after NFKC with format characters removed count as duplicates."""
     room = Room(["Ada", "Ad\u200ba", "\uff21da", "Ada\u00ad"])
-    assert [m["name"] for m in room["Ada"].members()] == ["Ada", "Ad\u200ba (2)", "\uff21da (3)", "Ada\u00ad (4)"]
+    listed = room["Ada"].members()
+    by_id = sorted(listed, key=lambda m: m["member_id"])
+    assert [m["name"].split(" (")[0] == m["name"] for m in by_id] == [True, False, False, False]
+    assert [m["name"][-3:] for m in by_id[1:]] == ["(2)", "(3)", "(4)"]
+    assert all(m["duplicate"] for m in listed)
 
 
 def test_join_payload_carries_the_join_key():

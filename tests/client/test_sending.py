@@ -68,7 +68,8 @@ def test_resume_hash_is_sha256_of_the_proof_and_wipe_forgets_it(room):
     session = RoomSession(room.room_id, room.secret, acks=True)
     join = session.start("Dee")
     payload = session.resume_payload()
-    assert sorted(payload) == ["member_id", "proof", "room"]
+    assert sorted(payload) == ["heads", "member_id", "proof", "room"]
+    assert payload["heads"] == []  # nobody heard from yet
     assert (payload["room"], payload["member_id"]) == (room.room_id, join["member_id"])
     assert join["resume_hash"] == crypto.b64u_encode(crypto.sha256(crypto.b64u_decode(payload["proof"], 16)))
     session.wipe()
@@ -105,6 +106,9 @@ def test_resumed_feeds_missed_messages_once_in_order_without_notices(room):
                ["rekey", {"epoch": room.epoch, "creator": alice.member_id, "passed_over": None}]]
     delivery = alice.answer_key_request({"epoch": room.epoch, "for": [bob.member_id]})
     missed.append(["room_key", room_key_events(delivery, alice.member_id)[bob.member_id]])
+    confirm = alice.take_resendable()[0]  # her first envelope of the new epoch (§5.5)
+    alice.sent(confirm)
+    missed.append(["message", confirm])
     alice.queue("three")
     sealed = alice.take_resendable()[0]
     alice.sent(sealed)
@@ -283,3 +287,16 @@ def test_property_random_acks_refusals_drops_and_rekeys(room, seed):
         assert len(got[k]) == len(expected)
         assert room[k].pending() == [] and room[k].rejected_count == 0
     assert notices(results) == []
+
+
+def test_resume_heads_name_the_last_envelope_accepted_from_each_other_member(room):
+    """heads: [sender, epoch, seq] per other member heard from; never ourselves; sorted, at most 50."""
+    alice, bob = room["Alice"], room["Bob"]
+    bob.queue("hi")
+    sealed = bob.take_resendable()[0]
+    bob.sent(sealed)
+    alice.open(sealed)
+    heads = alice.resume_payload()["heads"]
+    assert [bob.member_id, sealed["epoch"], sealed["seq"]] in heads
+    assert all(head[0] != alice.member_id for head in heads)
+    assert [h[0] for h in heads] == sorted(h[0] for h in heads) and len(heads) <= 50

@@ -126,15 +126,18 @@ def test_fingerprints_match_across_members():
     assert mine == theirs and len(mine) == 19
 
 
-def test_duplicate_names_are_numbered_in_join_order():
-    """The first 'Sam' shows plain, later ones '(2)', '(3)', for every viewer; the roster keeps the real name."""
+def test_duplicate_names_are_numbered_by_member_id():
+    """The 'Sam' with the lowest member ID shows plain, the others '(2)', '(3)' by ID, for every viewer."""
     room = Room()
     for key in ("s1", "s2", "x", "s3"):
         room.join("Sam" if key != "x" else "Max", key=key)
+    sams = sorted(("s1", "s2", "s3"), key=lambda k: room[k].member_id)
+    expected = {room[k].member_id: name for k, name in zip(sams, ("Sam", "Sam (2)", "Sam (3)"))}
     for session in room.sessions.values():
-        assert [m["name"] for m in session.members()] == ["Sam", "Sam (2)", "Max", "Sam (3)"]
+        assert {m["member_id"]: m["name"] for m in session.members() if m["duplicate"]} == expected
+        assert [m["duplicate"] for m in session.members()] == [True, True, False, True]
     room.rekey("s1")  # every roster line says "Sam", so the commitments agree
-    assert room["x"].open(room["s3"].seal("me"))["name"] == "Sam (3)"
+    assert room["x"].open(room["s3"].seal("me"))["name"] == expected[room["s3"].member_id]
 
 
 def test_members_lists_self_in_join_order():

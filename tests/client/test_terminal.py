@@ -63,6 +63,7 @@ def setup():
         "members": [{**room.announcements["Alice"], "held": 1}],
     }]
     chat.join()
+    spy_confirms(chat)
     alice.add_member(announcement_of(conn.sent("join")[0]))
     alice.on_rekey({"epoch": 2, "creator": alice.member_id, "passed_over": None})
     chat.pending_key = make_key(alice, chat, 2)
@@ -71,9 +72,30 @@ def setup():
     return alice, chat, conn, out, err
 
 
+def spy_confirms(chat):
+    """Keep the confirms (§5.5) Bob's session makes, so tests can tell them from his texts."""
+    real, chat.confirms = chat.session.make_confirm, []
+
+    def make_confirm():
+        sealed = real()
+        if sealed is not None:
+            chat.confirms.append(sealed)
+        return sealed
+
+    chat.session.make_confirm = make_confirm
+
+
+def texts_out(chat, conn):
+    """What Bob sent as `message`, his confirms left out."""
+    return [e for e in conn.sent("message") if not any(e is c for c in chat.confirms)]
+
+
 def make_key(alice, chat, epoch):
     """Alice makes `epoch` for her roster; the room_key event for Bob."""
     delivery = alice.answer_key_request({"epoch": epoch, "for": [chat.session.member_id]})
+    confirm = alice.make_confirm()  # her first message of the epoch (§5.5): Bob holds it back until keyed
+    if confirm is not None:
+        chat.on_message(confirm)
     return room_key_events(delivery, alice.member_id)[chat.session.member_id]
 
 
@@ -116,14 +138,15 @@ def test_lines_wait_for_the_key_and_are_resent_after_a_stale_epoch(setup):
     """Nothing is sent before the key; a line refused as stale goes out again under the new key."""
     alice, chat, conn, _out, _err = setup
     chat.on_line("first")
-    assert conn.sent("message") == []
-    conn.acks["message"] = [{"ok": False, "code": "stale_epoch", "error": "moved on"}]
+    assert texts_out(chat, conn) == []
+    conn.acks["message"] = [{"ok": True},  # our confirm
+                           {"ok": False, "code": "stale_epoch", "error": "moved on"}]
     key_bob(alice, chat)
-    assert [env["epoch"] for env in conn.sent("message")] == [2]
+    assert [env["epoch"] for env in texts_out(chat, conn)] == [2]
     alice.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
     chat.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
     chat.on_room_key(make_key(alice, chat, 3))
-    resent = conn.sent("message")[-1]
+    resent = texts_out(chat, conn)[-1]
     assert resent["epoch"] == 3 and alice.open(resent)["text"] == "first"
 
 
@@ -132,7 +155,7 @@ def test_me_lines_are_actions(setup):
     alice, chat, conn, out, _err = setup
     key_bob(alice, chat)
     chat.on_line("/me waves")
-    assert alice.open(conn.sent("message")[-1])["me"] is True
+    assert alice.open(texts_out(chat, conn)[-1])["me"] is True
     chat.on_message(alice.seal("nods", me=True))
     assert out.getvalue() == "Alice: /me nods\n"
 
@@ -142,7 +165,7 @@ def test_over_long_line_is_refused_not_truncated(setup):
     alice, chat, conn, _out, err = setup
     key_bob(alice, chat)
     chat.on_line("ü" * 2049)
-    assert conn.sent("message") == []
+    assert texts_out(chat, conn) == []
     assert "* Not sent: 4098 bytes is over the 4096-byte limit" in err.getvalue()
 
 
@@ -195,7 +218,7 @@ def test_refused_delivery_is_not_held_as_secured(setup):
     chat.on_key_request({"epoch": 3, "for": [alice.member_id]})
     assert conn.sent("key_held") == [] and not chat.session.ready
     chat.on_line("not under a key nobody has")
-    assert conn.sent("message") == []
+    assert texts_out(chat, conn) == []
     assert "* The server refused our room key (invalid)" in err.getvalue()
 
 
@@ -226,7 +249,7 @@ def test_passed_over_twice_is_named(setup):
     alice, chat, _conn, _out, err = setup
     for epoch in (3, 4):
         chat.on_rekey({"epoch": epoch, "creator": chat.session.member_id, "passed_over": alice.member_id})
-    assert err.getvalue().count("* Alice's device didn't hand out the room key; the room moved on without it.") == 1
+    assert err.getvalue().count("* The server says Alice's device didn't hand out the room key; the room moved on without it.") == 1
 
 
 def test_key_missing_is_sent_after_three_seconds(setup):
@@ -247,7 +270,8 @@ def test_digest_follows_a_shown_message(setup):
     key_bob(alice, chat)
     chat.on_message(alice.seal("hello"))
     chat.check_deadlines()
-    digest = conn.sent("message")[-1]
+    alice.open(chat.confirms[-1])  # Bob's first message of the epoch
+    digest = texts_out(chat, conn)[-1]
     assert alice.open(digest) == {"digest": True, "notices": []}
 
 
@@ -348,11 +372,13 @@ def test_member_left_rejects_messages_held_under_the_old_member_set(setup):
     alice.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
     chat.on_rekey({"epoch": 3, "creator": alice.member_id, "passed_over": None})
     alice.answer_key_request({"epoch": 3, "for": []})
+    chat.on_message(alice.make_confirm())
     chat.on_message(alice.seal("for the old set"))
-    assert chat.session.held_count == 1
+    held = chat.session.held_count  # with Alice's confirms of epochs 2 and 3
+    assert held == 3
     chat.on_member_left({"member_id": carol_ann["member_id"], "reason": "kicked"})
-    assert chat.session.held_count == 0 and chat.session.rejected_count == 1
-    assert "* Rejected a message (held back, then its key never came or was refused); 1 rejected so far" in err.getvalue()
+    assert chat.session.held_count == 0 and chat.session.rejected_count == held
+    assert f"* Rejected a message (held back, then its key never came or was refused); {held} rejected so far" in err.getvalue()
 
 
 def test_rate_limited_message_goes_again_unchanged(setup):
@@ -362,7 +388,7 @@ def test_rate_limited_message_goes_again_unchanged(setup):
     conn.acks["message"] = [{"ok": False, "code": "rate_limited", "error": "slow down"}]
     chat.on_line("once")
     chat.check_deadlines()
-    first, again = conn.sent("message")[:2]
+    first, again = texts_out(chat, conn)[:2]
     assert first == again and alice.open(again)["text"] == "once"
     assert chat.session.pending() == [] and chat.session.sent_count == 1
 
@@ -374,7 +400,7 @@ def test_drop_resumes_with_missed_events_and_a_closed_socket_exits(setup):
     chat.on_disconnect({"closed": False})
     assert "* Connection lost - reconnecting..." in err.getvalue()
     chat.on_line("typed offline")
-    assert conn.sent("message") == []
+    assert texts_out(chat, conn) == []
     chat.clock.advance(1)
     missed = alice.seal("while you were away")
     conn.acks["resume"] = [{"ok": True, "epoch": 2, "held": 2, "members": [{**chat.alice_announcement, "held": 2}],
@@ -383,7 +409,7 @@ def test_drop_resumes_with_missed_events_and_a_closed_socket_exits(setup):
     assert conn.sent("reconnect") == [None] and conn.sent("resume")[0]["member_id"] == chat.session.member_id
     assert "* Reconnected: back in the room" in err.getvalue()
     assert out.getvalue() == "Alice: while you were away\n"
-    assert alice.open(conn.sent("message")[0])["text"] == "typed offline"
+    assert alice.open(texts_out(chat, conn)[0])["text"] == "typed offline"
     with pytest.raises(Exit) as stop:
         chat.on_disconnect({"closed": True})
     assert stop.value.code == 1
@@ -410,11 +436,11 @@ def test_commands_are_not_sent_and_quit_leaves(setup):
     key_bob(alice, chat)
     for line in ("/help", "/who", "/nope", "/kick Alice", "/send x"):
         chat.on_line(line)
-    assert conn.sent("message") == [] and conn.sent("admin_kick") == []
+    assert texts_out(chat, conn) == [] and conn.sent("admin_kick") == []
     assert "* Unknown command /nope" in err.getvalue() and "* Only the room's admin can do that" in err.getvalue()
     assert "* Files are not supported yet" in err.getvalue() and "*   Alice  [" in err.getvalue()
     chat.on_line("//etc")
-    assert alice.open(conn.sent("message")[-1])["text"] == "/etc"
+    assert alice.open(texts_out(chat, conn)[-1])["text"] == "/etc"
     with pytest.raises(Exit) as stop:
         chat.on_line("/quit")
     assert stop.value.code == EXIT_OK and conn.sent("leave") == [{}] and conn.closed
