@@ -128,6 +128,7 @@ class Courier:
         """
         room = self.store.pop(room_id)
         self.relay.recent.forget(room_id)
+        self.presence.forget_room(room_id)
         if room is None:
             return False
         self.live_rooms.release(room_id)
@@ -158,6 +159,7 @@ class Courier:
         Every process does this for its own sockets, so nothing goes through the queue.
         """
         self.relay.recent.forget(room_id)
+        self.presence.forget_room(room_id)
         self.live_rooms.release(room_id)
         waker = self._wakers.pop(room_id, None)
         if waker is not None:

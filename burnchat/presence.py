@@ -12,6 +12,7 @@ one of these.
 import base64
 import hashlib
 import hmac
+import itertools
 import json
 
 from .rooms import RoomError
@@ -35,6 +36,9 @@ class Presence:
     def __init__(self, courier):
         self.courier = courier
         self.socketio = courier.socketio
+        # Window timers hold only a number: nothing of a room stays in a sleeping task's frame.
+        self._timers = {}  # token -> (room ID, member ID)
+        self._tokens = itertools.count(1)
 
     def drop(self, room_id, member_id, sid):
         """A member's socket closed without a goodbye: keep its seat, or let it go."""
@@ -47,13 +51,16 @@ class Presence:
             if not member.resume_hash or window <= 0:
                 until = None
             else:
-                courier.to_room(room, "member_away", {"member_id": member_id})  # not kept for itself
+                # Not to its own closing socket (its queue would never drain), not kept for itself.
+                courier.to_room(room, "member_away", {"member_id": member_id}, skip_sid=sid)
                 until = member.away_until = courier.now() + window
                 member.sid, member.process = None, courier.process_id
         if until is None:
             courier.remove(room_id, member_id, "disconnected")
         else:
-            self.socketio.start_background_task(self._expire, room_id, member_id, until)
+            token = next(self._tokens)
+            self._timers[token] = (room_id, member_id)
+            self.socketio.start_background_task(self._expire, token, until)
 
     def make_away(self, room_id, member_ids):
         """Members of a dead process become away here (their timers run in this process)."""
@@ -63,9 +70,17 @@ class Presence:
             if member is not None:
                 self.drop(room_id, member_id, member.sid)
 
-    def _expire(self, room_id, member_id, until):
+    def forget_room(self, room_id):
+        """The room burned: its members' window timers have nothing left to do."""
+        for token in [t for t, (r, _) in self._timers.items() if r == room_id]:
+            del self._timers[token]
+
+    def _expire(self, token, until):
         """At the end of the grace window, a member still away leaves (and the room rekeys)."""
         self.socketio.sleep(max(0.0, until - self.courier.now()) + 0.05)
+        if token not in self._timers:
+            return  # the room burned meanwhile
+        room_id, member_id = self._timers.pop(token)
         room = self.courier.store.get(room_id)
         member = room.members.get(member_id) if room is not None else None
         if member is not None and member.away_until == until:

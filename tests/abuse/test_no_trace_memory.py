@@ -9,6 +9,7 @@ objects that reference a string containing one of them, and green threads
 
 from tests.abuse.session import run_session
 from tests.server import wait_for
+from tests.wire import Peer
 
 
 def introspect(sock, texts):
@@ -27,6 +28,17 @@ def test_nothing_of_a_burned_room_stays_in_memory(fresh_server, sockets):
     server = fresh_server({"BURNCHAT_TEST_HOOKS": "1"})
     probe = sockets.raw(server.url)
     session, peers, admin = run_session(server, burn=False)
+    # One more member whose connection drops: away, with a kept message and a window timer.
+    assert admin.call("admin_lock", {"locked": False}) == {"ok": True}
+    dropped = Peer(server.url)
+    joined = dropped.join(session.room["room"], resumable=True)
+    assert joined["ok"], joined
+    peers[0].wait_keyed(epoch=joined["epoch"])
+    dropped.close()
+    peers[0].wait_event("member_away")
+    ack, sent = peers[0].send(seq=9)
+    assert ack == {"ok": True}
+    session.blobs += [sent["ct"], sent["sig"], dropped.member_id]
     alive = introspect(probe, session.secrets())
     # The hook does see a live room (so a zero below means something).
     assert alive["objects"] > 0 and alive["tasks"] >= 1, alive
