@@ -211,9 +211,16 @@ def test_message_sent_during_a_rekey_goes_out_without_a_second_press(people, app
 
 
 def test_frozen_page_resumes_where_it_was(people, app_server):
-    """A page frozen like a phone's background tab for 20 s misses nothing and never says `leave`."""
+    """A page frozen like a phone's background tab for 20 s, its socket killed meanwhile (as a phone's
+    OS does): on waking it resumes the same seat, misses nothing, and never said `leave`."""
     room = Room.from_api(app_server)
     ana, ben = people("Ana"), people("Ben")
+    sockets = []
+
+    def route(ws):
+        sockets.append((ws, ws.connect_to_server()))
+
+    ben.page.route_web_socket(re.compile(r"/socket\.io/"), route)
     ana.join(room.link, "Ana")
     ben.join(room.link, "Ben")
     shared_safety_code([ana, ben])
@@ -222,6 +229,10 @@ def test_frozen_page_resumes_where_it_was(people, app_server):
 
     frozen_at = time.monotonic()
     cdp.send("Page.setWebLifecycleState", {"state": "frozen"})
+    page_side, server_side = sockets[-1]
+    server_side.close()
+    page_side.close()
+    expect(entry(ana, "Ben")).to_contain_text(AWAY)  # the seat is kept, nothing rekeyed
     said = [token(f"while Ben's phone sleeps {i}") for i in range(3)]
     for text in said:
         ana.send(text)
@@ -230,14 +241,17 @@ def test_frozen_page_resumes_where_it_was(people, app_server):
 
     for text in said:
         ben.expect_message(text, "Ana")
+    expect(entry(ana, "Ben")).not_to_contain_text(AWAY)
     assert texts_from(ben, "Ana") == said
     reply = token("good morning")
     ben.send(reply)
     ana.expect_message(reply, "Ben")
+    assert len(sockets) >= 2, "the page connects again when it wakes"
     assert ben.member_id() == ben_id and len(ben.events("sent", "join")) == 1
     assert not ben.events("sent", "leave"), "a frozen page must keep its seat"
     expect(ben.system_line(AWAY_TOO_LONG)).to_have_count(0)
     expect(ana.system_line("Ben left")).to_have_count(0)
+    expect(ana.system_line("Ben lost connection")).to_have_count(0)
     expect_no_gap(ana, ben)
 
 
