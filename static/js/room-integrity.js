@@ -75,6 +75,12 @@ export class IntegrityNotices {
       case "unconfirmed":
         this.unconfirmed(memberIds ?? []);
         break;
+      case "rekey_churn":
+        this.#once("rekey_churn", ["The server keeps changing the room key for no reason - someone may be tampering with this room"], "warn");
+        break;
+      case "two_keys":
+        this.#log.addSystem([who, " and ", this.#who(otherId), " handed out two different keys for one room key change - the room may be split, someone may be in the middle"], "warn");
+        break;
       default:
         break; // a kind this page doesn't know yet: nothing it could say about it
     }
