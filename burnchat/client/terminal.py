@@ -419,9 +419,6 @@ class TerminalChat:
                         tone="warn")
             return
         self.connection.call("key_held", {"epoch": payload["epoch"]})
-        confirm = self.session.make_confirm()  # §5.5: our first message of each epoch
-        if confirm is not None:
-            self.connection.call("message", confirm)
         if self.session.ready:
             self.secured()
 
@@ -433,9 +430,6 @@ class TerminalChat:
             self.report_refused_key(event, exc)
             return
         self.connection.call("key_held", {"epoch": epoch})
-        confirm = self.session.make_confirm()  # §5.5: our first message of each epoch
-        if confirm is not None:
-            self.connection.call("message", confirm)
         if self.session.ready:
             self.secured()
 
