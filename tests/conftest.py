@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.chat_process import ChatProcess
 from tests.server import ServerProcess
 
 EVIL_APP = Path(__file__).resolve().parent / "attacks" / "evil_app.py"
@@ -46,3 +47,18 @@ def evil_server():
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def chats():
+    """Pipe-mode terminal clients (`python -m burnchat.client`); killed when the test ends."""
+    started = []
+
+    def start(link, name, stdin_data=None):
+        chat = ChatProcess(link, name, stdin_data)
+        started.append(chat)
+        return chat
+
+    yield start
+    for chat in started:
+        chat.kill()

@@ -8,15 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burnchat.client import crypto, envelope, epoch
-from burnchat.client.crypto import P256_ORDER, ProtocolError
+from burnchat.client.crypto import P256_ORDER
 from burnchat.client.ratchet import Chain
-
-
-def code_of(action):
-    """The ProtocolError code `action` raises."""
-    with pytest.raises(ProtocolError) as err:
-        action()
-    return err.value.code
+from tests.client.helpers import code_of
 
 
 # --- encodings ---------------------------------------------------------------

@@ -1,20 +1,12 @@
 """The client rules of docs/PROTOCOL.md §5.5 that v2 keeps from v1: epoch floor, removed IDs,
 hold-back of early messages and look-alike names. Each test fails when its check is removed."""
 
-import pytest
 
 from burnchat.client import crypto
-from burnchat.client.crypto import ProtocolError
 from burnchat.client.session import HOLD_BACK_SECONDS, MAX_HELD_MESSAGES, RoomSession
 
 from tests.client.roomsim import Clock, Room, announcement_of, room_key_events
-
-
-def code_of(action):
-    """The ProtocolError code `action` raises."""
-    with pytest.raises(ProtocolError) as err:
-        action()
-    return err.value.code
+from tests.client.helpers import code_of
 
 
 def test_leave_without_rekey_refuses_the_old_key():

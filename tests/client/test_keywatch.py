@@ -1,19 +1,10 @@
 """A relay that plays with keys (PROTOCOL.md §5.5), mirroring tests/js/keywatch.test.mjs: confirm,
 a split hidden behind a rekey every few seconds, rekeys for no reason, two keys for one epoch."""
 
-from burnchat.client.crypto import ProtocolError
 from burnchat.client.keywatch import CHURN_REKEYS, CONFIRM_SECONDS
 
 from .roomsim import Clock, Room, room_key_events
-
-
-def code_of(call):
-    """The ProtocolError code `call` raises."""
-    try:
-        call()
-    except ProtocolError as exc:
-        return exc.code
-    raise AssertionError("no ProtocolError")
+from tests.client.helpers import code_of
 
 
 def rekey_all(room):

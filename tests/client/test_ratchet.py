@@ -1,12 +1,12 @@
 """Sending chains (ratchet.py, docs/PROTOCOL.md §6.2): properties over arbitrary delivery orders."""
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from burnchat.client import crypto
 from burnchat.client.crypto import ProtocolError
 from burnchat.client.ratchet import MAX_SKIP, MAX_SKIPPED_KEYS, Chain
+from tests.client.helpers import code_of
 
 CK1 = bytes(range(32))
 
@@ -23,13 +23,6 @@ def message_keys(count):
 def opener(seq):
     """A `use` callback that returns the key it was given, tagged with the seq."""
     return lambda key: (seq, key)
-
-
-def code_of(action):
-    """The ProtocolError code `action` raises."""
-    with pytest.raises(ProtocolError) as err:
-        action()
-    return err.value.code
 
 
 def test_sender_keys_follow_the_spec():

@@ -4,19 +4,10 @@ duplicate names numbered alike whatever the server's order, and line MACs a rela
 import copy
 
 from burnchat.client import crypto
-from burnchat.client.crypto import ProtocolError
 from burnchat.client.session import RoomSession
 
 from .roomsim import Room, announcement_of, room_key_events
-
-
-def code_of(call):
-    """The ProtocolError code `call` raises."""
-    try:
-        call()
-    except ProtocolError as exc:
-        return exc.code
-    raise AssertionError("no ProtocolError")
+from tests.client.helpers import code_of
 
 
 def test_two_viewers_listed_in_opposite_orders_number_the_sams_alike():

@@ -12,13 +12,7 @@ from burnchat.client.session import (
 )
 
 from tests.client.roomsim import Clock, Room, room_key_events
-
-
-def code_of(action):
-    """The ProtocolError code `action` raises."""
-    with pytest.raises(ProtocolError) as err:
-        action()
-    return err.value.code
+from tests.client.helpers import code_of
 
 
 def test_first_epoch_reaches_everyone_and_messages_flow():

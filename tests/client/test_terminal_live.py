@@ -5,23 +5,7 @@ import secrets
 import pytest
 
 from burnchat.client import crypto
-from tests.chat_process import ChatProcess
 from tests.wire import Peer
-
-
-@pytest.fixture
-def chats():
-    """Start terminal clients; kill leftovers when the test ends."""
-    started = []
-
-    def start(link, name, stdin_data=None):
-        chat = ChatProcess(link, name, stdin_data)
-        started.append(chat)
-        return chat
-
-    yield start
-    for chat in started:
-        chat.kill()
 
 
 def room_link(server, ttl_seconds=60):

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 from burnchat.client import crypto, envelope, epoch, ratchet
 from burnchat.client.crypto import ProtocolError
 from burnchat.client.ratchet import Chain
+from tests.client.helpers import code_of
 
 MEMBERS = ("alice", "bob")
 
@@ -42,13 +43,6 @@ def secret(inputs):
 def member_id(inputs, who):
     """A vector member's ID."""
     return inputs["members"][who]["member_id"]
-
-
-def code_of(action):
-    """The ProtocolError code `action` raises."""
-    with pytest.raises(ProtocolError) as err:
-        action()
-    return err.value.code
 
 
 # --- link, identities, announcements ------------------------------------------

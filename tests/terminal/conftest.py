@@ -13,7 +13,6 @@ import threading
 import pytest
 
 from burnchat.client import crypto
-from tests.chat_process import ChatProcess
 from tests.server import ROOT, wait_for
 
 DEADLINE_SECONDS = 15
@@ -100,21 +99,6 @@ def screens(tmp_path):
     yield start
     for screen in started:
         screen.close()
-
-
-@pytest.fixture
-def chats():
-    """Pipe-mode clients (the other participant); killed when the test ends."""
-    started = []
-
-    def start(link, name, stdin_data=None):
-        chat = ChatProcess(link, name, stdin_data)
-        started.append(chat)
-        return chat
-
-    yield start
-    for chat in started:
-        chat.kill()
 
 
 @pytest.fixture
