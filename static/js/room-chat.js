@@ -1,39 +1,34 @@
-// One joined chat: the RoomSession (all crypto state), the chat widgets, and what a
-// dropped socket means for them. Server events run one at a time through a queue because
-// their handlers await WebCrypto and must see the session in event order. The socket's life
-// is in room-connection.js, our outgoing messages in outbox.js, keys in room-keys.js,
-// warnings and the timer in room-integrity.js, the safety code in safety-view.js, the admin
-// in room-admin.js; the page around it (room.js) decides the prejoin and end screens.
-import { HOLD_BACK_MS, RoomSession } from "./protocol.js";
+// One joined chat: the RoomSession (all crypto state) and the chat widgets. Server events run
+// one at a time through a queue because their handlers await WebCrypto and must see the session
+// in event order. The socket's life is in room-connection.js, what a dropped socket means (resume
+// or rejoin) in room-resume.js, our outgoing messages in outbox.js, incoming ones in
+// room-messages.js, keys in room-keys.js, warnings and the timer in room-integrity.js, the safety
+// code in safety-view.js, the people panel in room-people.js, the admin in room-admin.js; the
+// page around it (room.js) decides the prejoin and end screens.
+import { RoomSession } from "./protocol.js";
 import { AdminClaim } from "./admin-claim.js";
 import { Composer, MessageLog } from "./chat-view.js";
 import { EventQueue, request, whenConnected } from "./net.js";
 import { Outbox } from "./outbox.js";
-import { renderPeople } from "./people-view.js";
 import { RoomAdmin } from "./room-admin.js";
 import { RoomConnection } from "./room-connection.js";
 import { IntegrityNotices, IntegrityTimer, RejectedCount } from "./room-integrity.js";
 import { RoomKeys } from "./room-keys.js";
+import { RoomMessages } from "./room-messages.js";
+import { RoomPeople } from "./room-people.js";
+import { RoomResume } from "./room-resume.js";
 import { SafetyView } from "./safety-view.js";
-import { errorText, part } from "./ui.js";
+import { part } from "./ui.js";
 
-const UNCONFIRMED_LABEL = "hasn't confirmed the room key";
-const AWAY_LABEL = "reconnecting...";
 const OFFLINE_TEXT = "Offline - your messages will be sent when you're back";
-const AWAY_TOO_LONG = "You were away too long: messages sent while you were away are gone.";
-const BACK_SHOWN_MS = 2500;
-const RETRY_BACK_MS = [1000, 3000, 6000, 10000];
-const RETRYABLE = new Set(["timeout", "busy", "rate_limited", "member_id_taken", "offline", "internal"]);
 
 export class RoomChat {
-  #root; #roomId; #secret; #pin; #name = "";
+  #roomId; #secret; #pin; #name = "";
   #countdown; #onEnd; #onState;
   #connection; #session = null; #queue = new EventQueue();
-  #log; #composer; #admin; #claim; #outbox;
-  #notices; #keys; #safety; #timer; #unconfirmed = [];
-  #joinedOnce = false; #live = false; #coming = false; #ended = false;
-  #orphans = []; #backTries = 0; #backTimer = 0; #bannerTimer = 0;
-  #heldTimer = 0; #rejected;
+  #log; #composer; #admin; #claim; #people; #outbox; #messages; #resume;
+  #notices; #keys; #safety; #timer; #rejected;
+  #joinedOnce = false; #live = false; #ended = false;
   #handlers = {
     member_joined: (data) => this.#onMemberJoined(data),
     member_left: (data) => this.#onMemberLeft(data),
@@ -42,7 +37,7 @@ export class RoomChat {
     rekey: (data) => this.#onRekey(data),
     key_request: (data) => this.#onKeyRequest(data),
     room_key: (data) => this.#onRoomKey(data),
-    message: (data) => this.#onMessage(data),
+    message: (data) => this.#messages.open(data),
   };
 
   /**
@@ -51,14 +46,13 @@ export class RoomChat {
    * `onState({locked, count})` tell the page what happened.
    */
   constructor({ root, roomId, secret, pin = null, countdown, onEnd, onState }) {
-    this.#root = root;
     this.#roomId = roomId;
     this.#secret = secret;
     this.#pin = pin;
     this.#countdown = countdown;
     this.#onEnd = onEnd;
     this.#onState = onState;
-    this.#connection = new RoomConnection({ onLost: () => this.#onLost(), onBack: () => this.#onBack() });
+    this.#connection = new RoomConnection({ onLost: () => this.#resume.lost(), onBack: () => this.#resume.back() });
     this.#log = new MessageLog(part(root, "messages"), part(root, "jump-latest"));
     this.#outbox = new Outbox({
       log: this.#log, session: () => (this.#ended ? null : this.#session), name: () => this.#name,
@@ -74,7 +68,7 @@ export class RoomChat {
     this.#rejected = new RejectedCount(part(root, "rejected"));
     this.#timer = new IntegrityTimer({
       schedule: (fn) => this.#queue.push(fn), session: () => (this.#ended ? null : this.#session),
-      send: (event, payload) => this.#request(event, payload), notices: this.#notices, after: () => this.#refreshUnconfirmed(),
+      send: (event, payload) => this.#request(event, payload), notices: this.#notices, after: () => this.#people.refreshUnconfirmed(),
     });
     this.#admin = new RoomAdmin({
       root, log: this.#log, keys: this.#keys, session: () => this.#session,
@@ -82,6 +76,23 @@ export class RoomChat {
       onExtended: (expiresAt, now) => this.#countdown.update(expiresAt, now),
     });
     this.#claim = new AdminClaim(root, { claim: (pin) => this.claimAdmin(pin) });
+    this.#people = new RoomPeople({ root, session: () => this.#session, admin: this.#admin, claim: this.#claim });
+    this.#messages = new RoomMessages({
+      session: () => this.#session, ended: () => this.#ended, schedule: (fn) => this.#queue.push(fn), log: this.#log,
+      notices: this.#notices, rejected: this.#rejected, heard: () => this.#people.refreshUnconfirmed(),
+    });
+    this.#resume = new RoomResume({
+      root, connection: this.#connection, queue: this.#queue, log: this.#log, timer: this.#timer,
+      countdown, admin: this.#admin, rejected: this.#rejected, chat: {
+        session: () => this.#session, socket: () => this.#socket, joined: () => this.#joinedOnce,
+        ended: () => this.#ended, setLive: (live) => { this.#live = live; }, keyChanged: () => this.#keyChanged(),
+        handle: (event, data) => this.#handlers[event]?.(data), onState: (state) => this.#onState(state),
+        refreshPeople: () => this.#people.refresh(), joinSession: () => this.#joinSession(),
+        forgetSession: () => { this.#session = null; this.#keys.reset(); },
+        reclaimAdmin: async () => { if (this.#pin) await this.#authAdmin({}); },
+        end: (kind, detail) => this.end(kind, detail),
+      },
+    });
   }
 
   // ---- joining ---------------------------------------------------------------------------
@@ -155,8 +166,8 @@ export class RoomChat {
     }
     this.#onState({ locked: ack.locked, count: (ack.members?.length ?? 0) + 1 });
     this.#live = true;
-    if (this.#orphans.length) this.#outbox.moveTo(this.#orphans, session); // written before the seat was lost
-    this.#orphans = [];
+    const orphans = this.#resume.takeOrphans();
+    if (orphans.length) this.#outbox.moveTo(orphans, session); // written before the seat was lost
     this.#keyChanged();
     this.#rejected.show(this.#session);
     this.#queue.resume();
@@ -167,7 +178,7 @@ export class RoomChat {
 
   /** The creator's PIN (from memory) turns this connection into the room's admin. */
   async #authAdmin(joinAck) {
-    if ((await this.#admin.claim(this.#socket, this.#roomId, this.#pin, joinAck)).ok) this.#refreshPeople();
+    if ((await this.#admin.claim(this.#socket, this.#roomId, this.#pin, joinAck)).ok) this.#people.refresh();
   }
 
   /** "I'm the admin" in the people panel: the PIN typed by hand, on this member's own socket. */
@@ -176,7 +187,7 @@ export class RoomChat {
     const ack = await this.#admin.claim(this.#socket, this.#roomId, pin, {}, { report: false });
     if (ack.ok) {
       this.#pin = pin; // in memory only: a resumed or new socket claims it again by itself
-      this.#refreshPeople();
+      this.#people.refresh();
     }
     return ack;
   }
@@ -207,7 +218,7 @@ export class RoomChat {
 
   /** member_away / member_back: greyed as "reconnecting..." in the people list, or normal again. */
   #onAway({ member_id: memberId }, away) {
-    if (away ? this.#session.markAway(memberId) : this.#session.markBack(memberId)) this.#refreshPeople();
+    if (away ? this.#session.markAway(memberId) : this.#session.markBack(memberId)) this.#people.refresh();
   }
 
   /** A newcomer's announcement: accepted (system line) or flagged (counter); the key changes for it. */
@@ -233,70 +244,25 @@ export class RoomChat {
     }
     if (hadKey && !this.#session.ready) this.#log.addSystem(["Waiting for a new room key - nothing more is sent under the old one"], "key");
     this.#keyChanged();
-    await this.#releaseHeld(); // messages held for a key of the old member set are refused now
+    await this.#messages.releaseHeld(); // messages held for a key of the old member set are refused now
   }
 
   /** A new epoch: lock the composer until its key arrives. */
   async #onRekey(event) {
     this.#keys.onRekey(this.#session, event);
-    await this.#releaseHeld();
+    await this.#messages.releaseHeld();
   }
 
   /** The server asks us to make this epoch's key (we are its creator). */
   async #onKeyRequest(keyRequest) {
     await this.#keys.onKeyRequest(this.#session, keyRequest);
-    await this.#releaseHeld();
+    await this.#messages.releaseHeld();
   }
 
   /** A wrapped room key for us: accepted (key_held, confirm) or refused with a warning. */
   async #onRoomKey(event) {
     await this.#keys.onRoomKey(this.#session, event);
-    await this.#releaseHeld();
-  }
-
-  /** A message: shown only if every §6 check passes, held back while its key is on its way, else counted. */
-  async #onMessage(envelope) {
-    try {
-      const result = await this.#session.open(envelope);
-      if (result) this.#showResult(result);
-      else this.#armHeldTimer();
-    } catch {
-      this.#rejected.show(this.#session);
-    }
-  }
-
-  /** What open() gave: notices as system lines, then a text (with its late / out-of-order note). */
-  #showResult(result) {
-    this.#notices.show(result.notices);
-    if (result.text === undefined) {
-      this.#refreshUnconfirmed(); // a confirm or digest: its sender has been heard from
-      return;
-    }
-    const { memberId, name, text, me, late, outOfOrder, afterReplies } = result;
-    if (outOfOrder) this.#notices.outOfOrder(memberId);
-    const note = late ? "arrived late" : afterReplies ? "arrived after the replies to it" : outOfOrder ? "shown out of order" : "";
-    this.#log.addMessage({ senderId: memberId, name, text, me, note, own: false });
-    this.#refreshUnconfirmed();
-  }
-
-  /** Shows held-back messages whose key is here; counts those stale or waiting too long. */
-  async #releaseHeld() {
-    const session = this.#session;
-    if (!session?.heldCount) return;
-    const shown = await session.releaseHeld();
-    if (session !== this.#session || this.#ended) return;
-    for (const result of shown) this.#showResult(result);
-    this.#rejected.show(this.#session);
-    if (session.heldCount) this.#armHeldTimer();
-  }
-
-  /** Makes sure held-back messages are given up on (and counted) once their time is over. */
-  #armHeldTimer() {
-    if (this.#heldTimer) return;
-    this.#heldTimer = setTimeout(() => {
-      this.#heldTimer = 0;
-      this.#queue.push(() => (this.#session && !this.#ended ? this.#releaseHeld() : undefined));
-    }, HOLD_BACK_MS + 100);
+    await this.#messages.releaseHeld();
   }
 
   /** The key, the floor or the members changed: composer, safety code and people list follow. */
@@ -307,16 +273,8 @@ export class RoomChat {
     if (this.#live) this.#composer.setReady(current);
     else this.#composer.setReady(false, OFFLINE_TEXT, { writable: true });
     this.#safety.show(session.safetyCode(), { current });
-    this.#refreshUnconfirmed(true);
+    this.#people.refreshUnconfirmed(true);
     this.#outbox.pump(); // a key held, a rekey, a resume: queued texts may go out now
-  }
-
-  /** Marks roster members not heard from under the new key in the people list (§5.5). */
-  #refreshUnconfirmed(force = false) {
-    const silent = this.#session?.unconfirmed() ?? [];
-    if (!force && silent.join() === this.#unconfirmed.join()) return;
-    this.#unconfirmed = silent;
-    this.#refreshPeople();
   }
 
   /** Lock, head count and expiry changed. */
@@ -334,134 +292,6 @@ export class RoomChat {
     this.#admin.update({ expiresAt });
   }
 
-  // ---- connection loss -------------------------------------------------------------------
-
-  /** The socket dropped: keep the session (the server keeps our seat), write offline meanwhile. */
-  #onLost() {
-    if (this.#ended || !this.#joinedOnce) return;
-    this.#live = false;
-    this.#timer.stop();
-    this.#banner("Connection lost - reconnecting...", "lost");
-    this.#keyChanged();
-  }
-
-  /** A new socket: take the seat back (resume), or join as new when the window has passed. */
-  async #onBack() {
-    if (!this.#joinedOnce || this.#ended || this.#coming || !this.#connection.connected) return;
-    this.#coming = true;
-    clearTimeout(this.#backTimer);
-    let result;
-    try {
-      result = this.#session ? await this.#resume() : { ok: false, code: "bad_resume" };
-      if (result.code === "bad_resume" && !this.#ended) result = await this.#rejoinAsNew();
-    } finally {
-      this.#coming = false;
-    }
-    if (this.#ended) return;
-    if (result.ok) {
-      this.#backTries = 0;
-      this.#banner(result.resumed ? "You're back" : "Reconnected", "back", BACK_SHOWN_MS);
-      this.#timer.start();
-      this.#keyChanged();
-      if (this.#pin) await this.#authAdmin({});
-    } else if (result.code === "no_room") {
-      this.end("burned", "gone");
-    } else if (RETRYABLE.has(result.code)) {
-      const wait = RETRY_BACK_MS[Math.min(this.#backTries, RETRY_BACK_MS.length - 1)];
-      this.#backTries += 1;
-      this.#backTimer = setTimeout(() => this.#onBack(), wait); // a no-op unless still connected
-    } else if (this.#connection.connected) {
-      this.end("failed", `Couldn't rejoin: ${errorText(result)}`);
-    }
-  }
-
-  /**
-   * Sends `resume` and replays what we missed through the normal handlers, in order, before any
-   * event of the new socket: the work runs in the event queue, which holds everything after it.
-   */
-  #resume() {
-    return new Promise((resolve) => {
-      this.#queue.push(async () => {
-        try {
-          resolve(await this.#takeSeatBack());
-        } catch {
-          resolve({ ok: false, code: "internal" });
-        } finally {
-          this.#queue.resume();
-        }
-      }).then(() => resolve({ ok: false, code: "internal" })); // skipped by a reset: settle anyway
-      this.#queue.pause();
-    });
-  }
-
-  /** The `resume` request and its ack: members reconciled, then every missed event in order. */
-  async #takeSeatBack() {
-    const session = this.#session;
-    let payload;
-    try {
-      payload = session.resumePayload();
-    } catch {
-      return { ok: false, code: "bad_resume" };
-    }
-    const ack = await request(this.#socket, "resume", payload);
-    if (!ack.ok || session !== this.#session || this.#ended) return ack.ok ? { ok: false, code: "internal" } : ack;
-    this.#countdown.update(ack.expires_at, ack.now);
-    const names = new Map(session.members().map((member) => [member.memberId, member.name]));
-    const { missed, joined, left } = await session.resumed(ack);
-    for (const member of joined) this.#log.addSystem([{ name: member.name }, " joined"], "join");
-    for (const id of left) if (names.has(id)) this.#log.addSystem([{ name: names.get(id) }, " left"], "leave");
-    this.#live = true;
-    for (const [event, data] of missed) {
-      if (session !== this.#session || this.#ended) break;
-      try {
-        await this.#handlers[event]?.(data ?? {});
-      } catch { /* one bad event must not cost the rest; the handlers report what they refuse */ }
-    }
-    this.#onState({ locked: ack.locked, count: session.members().length });
-    this.#admin.update({ locked: ack.locked, expiresAt: ack.expires_at });
-    this.#refreshPeople();
-    return { ok: true, resumed: true };
-  }
-
-  /** The seat is gone (away past the window): a new member with new keys; what we wrote waits for it. */
-  async #rejoinAsNew() {
-    const old = this.#session;
-    if (old) {
-      this.#orphans.push(...old.pending());
-      this.#rejected.keep(old);
-      old.wipe();
-      this.#session = null;
-      this.#keys.reset();
-      this.#log.addSystem([AWAY_TOO_LONG], "warn");
-    }
-    return this.#joinSession();
-  }
-
-  /** The connection banner: "Connection lost - reconnecting..." or, for a moment, "You're back". */
-  #banner(text, tone, ms = 0) {
-    const banner = part(this.#root, "connection-banner");
-    clearTimeout(this.#bannerTimer);
-    banner.textContent = text;
-    banner.dataset.tone = tone;
-    banner.hidden = false;
-    if (ms) this.#bannerTimer = setTimeout(() => { banner.hidden = true; }, ms);
-  }
-
-  // ---- what the page shows ---------------------------------------------------------------
-
-  /** Re-renders the people list (with Kick buttons for an admin) and its count. */
-  #refreshPeople() {
-    const silent = new Set(this.#unconfirmed);
-    const people = (this.#session?.members() ?? []).map((person) => {
-      if (person.away) return { ...person, label: AWAY_LABEL, labelClass: "tag--away" };
-      return silent.has(person.memberId) ? { ...person, label: UNCONFIRMED_LABEL, labelClass: "tag--warn" } : person;
-    });
-    const onKick = this.#admin.active ? (person, button) => this.#admin.kick(person, button) : null;
-    renderPeople(part(this.#root, "people"), people, { onKick });
-    this.#claim.show(!this.#admin.active);
-    part(this.#root, "people-count").textContent = String(people.length);
-  }
-
   // ---- the end ---------------------------------------------------------------------------
 
   /** Wipes everything of the room at once (DOM text, keys, socket), then tells the page how it ended. */
@@ -477,22 +307,19 @@ export class RoomChat {
     this.#queue.reset();
     this.#timer.stop();
     this.#keys.reset();
-    clearTimeout(this.#heldTimer);
-    this.#heldTimer = 0;
+    this.#messages.wipe();
     this.#log.clear();
     this.#notices.clear();
     this.#composer.wipe();
     this.#admin.wipe();
     this.#claim.wipe();
     this.#outbox.wipe();
-    clearTimeout(this.#backTimer);
-    clearTimeout(this.#bannerTimer);
-    part(this.#root, "people").replaceChildren();
+    this.#resume.wipe();
+    this.#people.wipe();
     this.#safety.wipe();
     this.#rejected.wipe();
     this.#session?.wipe();
     this.#session = null;
-    this.#orphans = [];
     this.#pin = this.#secret = null;
     this.#live = false;
     this.#connection.close();
