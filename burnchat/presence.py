@@ -124,6 +124,20 @@ class Presence:
             self.socketio.start_background_task(
                 self.courier.remove_many, room.room_id, member_ids, "disconnected")
 
+    def leave_by_proof(self, room_id, member_id, proof):
+        """A closing page's beacon: with the member's resume secret, the member leaves now.
+
+        The answer never says whether anything matched (the caller answers 204 either way).
+        """
+        room = self.courier.store.get(room_id)
+        member = room.members.get(member_id) if room is not None else None
+        expected = (member.resume_hash if member is not None else None) or "-" * 43
+        if not hmac.compare_digest(proof_hash(proof), expected):
+            return
+        if member.sid is not None:
+            self.courier.retire(member.sid)
+        self.courier.remove(room_id, member_id, "left")
+
     def _replayed(self, room_id, member, heads):
         """What the relay sent to the member's dead socket before the server noticed it was
         dead (not yet in its buffer), as `message` events, oldest first."""

@@ -70,6 +70,13 @@ class Resume(Schema):
                      msgspec.Meta(max_length=c.MAX_MEMBERS_PER_ROOM)] = []
 
 
+class LeaveBeacon(Schema):
+    """POST /api/leave: a closing page gives its seat up (its socket may not get the word out)."""
+    room: Id
+    member_id: Id
+    proof: _b64u(c.ID_CHARS)
+
+
 class KeyHeld(Schema):
     """`key_held`: the sender now holds the room key of this epoch."""
     epoch: Epoch

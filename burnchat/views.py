@@ -9,7 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, jsonify, render_temp
 
 from . import assets
 from .rooms import RoomError
-from .schemas import CreateRoom, InvalidPayload, parse
+from .schemas import CreateRoom, InvalidPayload, LeaveBeacon, parse
 from .security import client_address, is_link_preview
 
 pages = Blueprint("pages", __name__)
@@ -67,6 +67,18 @@ def create_room():
     expires = datetime.fromtimestamp(room.expires_at, timezone.utc)
     return jsonify(room=room.room_id, url=f"/r/{room.room_id}", pin=pin,
                    expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ")), 201
+
+
+@pages.post("/api/leave")
+def leave_beacon():
+    """A closing room page gives its seat up (navigator.sendBeacon): JSON {room, member_id,
+    proof} -> 204 whatever happened, so the answer tells nothing about a room (§7.4)."""
+    try:
+        payload = parse(LeaveBeacon, request.get_json(silent=True, force=True))
+    except InvalidPayload as error:
+        return jsonify(error=f"Send JSON {{\"room\", \"member_id\", \"proof\"}}: {error}"), 400
+    _courier().presence.leave_by_proof(payload.room, payload.member_id, payload.proof)
+    return "", 204
 
 
 @pages.get("/r/<room_id>")

@@ -339,7 +339,18 @@ export class RoomChat {
   leave() {
     if (this.#ended) return;
     this.#ended = true;
+    this.#beaconLeave();
     this.#connection.leave();
     this.wipe();
+  }
+
+  /** The socket may not get `leave` out before the page is gone; a beacon always does (§7.4). */
+  #beaconLeave() {
+    try {
+      const { room, member_id, proof } = this.#session.resumePayload();
+      navigator.sendBeacon("/api/leave", new Blob([JSON.stringify({ room, member_id, proof })], { type: "application/json" }));
+    } catch {
+      // not joined yet (no seat to give up), or wiped already
+    }
   }
 }

@@ -1,5 +1,9 @@
 """Away members and resuming (PROTOCOL.md §7.4), against a real server process."""
 
+import json
+
+import requests
+
 from tests.server import wait_for
 from tests.wire import Peer
 
@@ -161,3 +165,20 @@ def test_messages_sent_to_a_socket_that_died_unnoticed_are_replayed_after_the_he
     assert [data for _, data in ack["missed"]] == lost
     for peer in (again, bob, carol):
         peer.close()
+
+
+def test_a_closing_page_leaves_at_once_by_beacon_and_the_answer_tells_nothing(live_server):
+    room, (alice, bob, carol) = resumable_room(live_server)
+    leave = {"room": room["room"], "member_id": alice.member_id, "proof": alice.resume_secret}
+    for wrong in ({**leave, "proof": bob.member_id}, {**leave, "member_id": "A" * 22},
+                  {**leave, "room": "B" * 22}):
+        assert requests.post(live_server.url + "/api/leave", json=wrong, timeout=5).status_code == 204
+    assert not bob.named("member_left")
+    answer = requests.post(live_server.url + "/api/leave", data=json.dumps(leave),
+                           headers={"Content-Type": "text/plain"}, timeout=5)  # as sendBeacon may
+    assert answer.status_code == 204 and answer.text == ""
+    assert bob.wait_event("member_left") == {"member_id": alice.member_id, "reason": "left"}
+    assert alice.disconnected.wait(5) and not bob.named("member_away")
+    assert requests.post(live_server.url + "/api/leave", json={"room": 1},
+                         timeout=5).status_code == 400
+    bob.close(), carol.close()
