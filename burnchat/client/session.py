@@ -8,7 +8,9 @@ shows what the relay dropped, reordered or showed differently to others.
 
 Sending (§6.6): with `acks`, an envelope is pending until the caller reports the
 server's answer (sent / refused); `prev` is the hash of our last acknowledged
-envelope, so a refused one never leaves a hole in the chain receivers check.
+envelope, so a refused one never leaves a hole in the chain receivers check. The
+outbox and what is in flight live in sending.py, the accepted members and their shown
+names in members.py, the reading of a resume ack in resume_state.py.
 """
 
 import hmac
@@ -18,17 +20,16 @@ from . import crypto, envelope
 from .crypto import ProtocolError
 from .epoch import create_epoch, open_epoch
 from .keywatch import CONFIRM_SECONDS, KeyWatch  # noqa: F401 (CONFIRM_SECONDS: §5.5, for callers)
+from .members import Members
+from .receiving import HOLD_BACK_SECONDS, MAX_HELD_MESSAGES, HeldBack, check_envelope, should_hold  # noqa: F401
+from .resume_state import MAX_RESUME_HEADS, missed_events, new_resume_secret, read_resume_ack, resume_heads  # noqa: F401
+from .sending import TRANSIENT_REFUSALS, Sending  # noqa: F401 (TRANSIENT_REFUSALS: §6.6, for callers)
 from .transcript import Transcript, notice
 
-MAX_HELD_MESSAGES = 64  # messages that may wait for their epoch's key (§5.5)
-HOLD_BACK_SECONDS = 10  # and for how long
 KEY_MISSING_SECONDS = 3  # without a usable key, then `key_missing` (once per epoch)
 DIGEST_INTERVAL_SECONDS = 5  # at most one digest this often (§6.5)
 DIGEST_GRACE_SECONDS = 3  # how long a digest head may wait for its message
 KICK_CONFIRM_SECONDS = 5  # the admin's "Removing..." turns into a warning after this
-MAX_RESUME_HEADS = 50  # `resume.heads` entries at most (§7.4)
-# Refusals after which the very same envelope is sent again (§6.6); stale_epoch re-seals, any other code fails.
-TRANSIENT_REFUSALS = frozenset({"rate_limited", "busy", "internal", "timeout", "offline", "no_answer"})
 
 
 class RoomSession:
@@ -51,7 +52,6 @@ class RoomSession:
     def _reset(self):
         """The state of a session that has not started (also what wipe() leaves)."""
         self._identity = None
-        self._self = None  # this client as a roster entry
         self.member_id = None
         self.name = None
         self.epoch = 0  # the highest epoch known: join ack, `rekey`, or a key held
@@ -61,11 +61,9 @@ class RoomSession:
         self._keys = None  # epoch.EpochKeys of the epoch held
         self._confirmed = False  # our confirm (§5.5) of the held epoch is sealed
         self._watch = KeyWatch(self._now)  # members silent under our keys, rekeys for no reason, two keys
-        self._members = {}  # member_id -> crypto.Member, accepted, not self
-        self._order = []  # member IDs in the server's join order, self included
-        self._removed = set()  # member IDs that left or were removed: never accepted again
+        self._members = Members()  # accepted members in join order, the removed, the away (members.py)
         self._listed = False  # True once the join ack's members are in: later arrivals raise the floor
-        self._held = []  # [(envelope, deadline)]: messages under an epoch whose key is on its way
+        self._held = HeldBack(self._now)  # messages under an epoch whose key is on its way (receiving.py)
         self._transcript = None
         self._passed_over = {}  # member_id -> times named in rekey.passed_over
         self._waiting = None  # (epoch, since) while no usable key is held
@@ -73,14 +71,8 @@ class RoomSession:
         self._activity = False  # a text shown or sent since our last digest
         self._last_digest_at = None
         self._kicks = {}  # member_id -> (started, epoch held then)
-        self._acked = envelope.FIRST_PREV  # hash of our last acknowledged envelope: the next one's prev (§6.6)
-        self._flight = []  # [{"envelope", "hash", "kind", "item", "again"}]: sealed, outcome not known
-        self._outbox = []  # [{"local_id", "text", "me"}]: texts not sealed yet, in order
-        self._local_ids = 0
-        self.sent_count = 0  # our texts the server acknowledged
-        self._stale_epoch = 0  # the newest epoch the server refused as stale: nothing more is sealed under it
+        self._sending = Sending(self._acks)  # outbox, envelopes in flight, our acknowledged chain head (§6.6)
         self._resume = None  # the resume secret R (b64u), until wipe (§7.4)
-        self._away = set()  # members whose socket dropped and who may resume
 
     # --- joining -----------------------------------------------------------
 
@@ -89,13 +81,12 @@ class RoomSession:
         self.name = crypto.validate_name(name)
         self._identity = crypto.generate_identity()
         self.member_id = crypto.random_id()
-        self._self = crypto.self_member(self.member_id, self.name, self._identity)
+        self._members.self_member = crypto.self_member(self.member_id, self.name, self._identity)
         self._transcript = Transcript(self.member_id)
         announcement = crypto.seal_announcement(
             self._link_keys, self.room_id, self.member_id, self._identity, self.name
         )
-        self._resume = crypto.random_id()
-        resume_hash = crypto.b64u_encode(crypto.sha256(crypto.b64u_decode(self._resume)))
+        self._resume, resume_hash = new_resume_secret()
         return {"v": crypto.PROTOCOL_VERSION, "room": self.room_id, **announcement, "join_key": self._join_key,
                 "resume_hash": resume_hash}
 
@@ -107,8 +98,7 @@ class RoomSession:
         not_ready before start or after wipe.
         """
         self._require_started()
-        heads = [head for head in self._transcript.last_accepted()
-                 if head[0] != self.member_id and head[0] in self._members][:MAX_RESUME_HEADS]
+        heads = resume_heads(self._transcript.last_accepted(), self.member_id, self._members)
         return {"room": self.room_id, "member_id": self.member_id, "proof": self._resume, "heads": heads}
 
     def resumed(self, ack):
@@ -125,19 +115,11 @@ class RoomSession:
             raise ProtocolError("not_ready", "resume before the join ack")
         if not isinstance(ack, dict) or not isinstance(ack.get("members"), list):
             raise ProtocolError("bad_encoding", "resume ack without members")
-        missed = [list(item) for item in ack.get("missed") or []
-                  if isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)]
-
-        def named(event):
-            return {data.get("member_id") for name, data in missed
-                    if name == event and isinstance(data, dict) and isinstance(data.get("member_id"), str)}
-
-        joined_later, left_later = named("member_joined"), named("member_left")
+        missed, listing, joined_later, left_later = read_resume_ack(ack)
         joined, left = [], []
-        listing = [a for a in ack["members"] if isinstance(a, dict) and isinstance(a.get("member_id"), str)]
         for announcement in listing:
             member_id = announcement.get("member_id")
-            if member_id in self._members or member_id in self._removed or member_id in joined_later:
+            if member_id in self._members or self._members.was_removed(member_id) or member_id in joined_later:
                 continue
             member = self.add_member(announcement)
             if member is not None:
@@ -147,38 +129,17 @@ class RoomSession:
             if member_id not in listed and member_id not in left_later and self.remove_member(member_id):
                 left.append(member_id)
         for announcement in listing:
-            self._note_away(announcement)
-        for entry in self._flight:
-            entry["again"] = True
-        rekeyed = max([self.epoch] + [data["epoch"] for name, data in missed if name == "rekey"
-                                      and isinstance(data, dict) and type(data.get("epoch")) is int])
-        events = list(missed)
-        epoch = ack.get("epoch")
-        if type(epoch) is int and epoch > rekeyed:
-            events.append(["rekey", {"epoch": epoch, "creator": None, "passed_over": None}])
-        return {"missed": events, "joined": joined, "left": left}
-
-    def _note_away(self, announcement):
-        """A member listing (join or resume ack) says whether that member is away."""
-        member_id = announcement.get("member_id")
-        if announcement.get("away") is True:
-            self.mark_away(member_id)
-        else:
-            self._away.discard(member_id)
+            self._members.note_away(announcement)
+        self._sending.resend_all()
+        return {"missed": missed_events(missed, ack.get("epoch"), self.epoch), "joined": joined, "left": left}
 
     def mark_away(self, member_id):
         """`member_away`: its socket dropped; it keeps its seat and keys (members() shows it away)."""
-        if not isinstance(member_id, str) or member_id not in self._members:
-            return False
-        self._away.add(member_id)
-        return True
+        return self._members.mark_away(member_id)
 
     def mark_back(self, member_id):
         """`member_back`: it resumed. False if it was not away."""
-        if not isinstance(member_id, str) or member_id not in self._away:
-            return False
-        self._away.discard(member_id)
-        return True
+        return self._members.mark_back(member_id)
 
     def joined(self, ack):
         """Take the join ack: the current epoch and the members already there; bad_version unless v is 2 (or absent)."""
@@ -193,8 +154,8 @@ class RoomSession:
             self.add_member(announcement)
         for announcement in members:
             if isinstance(announcement, dict) and isinstance(announcement.get("member_id"), str):
-                self._note_away(announcement)
-        self._order.append(self.member_id)
+                self._members.note_away(announcement)
+        self._members.add_self()
         self._listed = True
         self._note_waiting()
 
@@ -234,14 +195,12 @@ class RoomSession:
         except ProtocolError:
             self.flagged_count += 1
             return None
-        known = member.member_id == self.member_id or member.member_id in self._members
-        if known or member.member_id in self._removed:
+        if self._members.is_known(member.member_id):
             # The server refuses duplicate IDs, so a second claim on one could only swap keys
             # or bring back someone who was removed.
             self.flagged_count += 1
             return None
-        self._members[member.member_id] = member
-        self._order.append(member.member_id)
+        self._members.add(member)
         self._watch.membership_changed()
         if self._listed:
             self._raise_floor()  # a newcomer must not get a key used before it came
@@ -251,11 +210,8 @@ class RoomSession:
         """Forget a member who left; its ID is never accepted again."""
         if not isinstance(member_id, str) or member_id == self.member_id:
             return None
-        self._removed.add(member_id)
-        self._away.discard(member_id)
-        member = self._members.pop(member_id, None)
+        member = self._members.remove(member_id)
         if member is not None:
-            self._order.remove(member_id)
             self._watch.membership_changed(member_id)
             self._raise_floor()  # nothing more under a key the removed member holds, rekey or not
         return member
@@ -267,38 +223,15 @@ class RoomSession:
 
     def member(self, member_id):
         """An accepted member (or self) by ID, or None."""
-        if not isinstance(member_id, str):
-            return None
-        return self._self if member_id == self.member_id and member_id else self._members.get(member_id)
+        return self._members.member(member_id)
 
     def members(self):
-        """Accepted members and self in join order.
-
-        Look-alike duplicate names are numbered by member ID order (the lowest ID plain, then
-        (2), (3), ...), so every member numbers them alike whatever order the server lists them
-        in; "duplicate" is True for each of them (show the fingerprint then).
-        """
-        groups = {}
-        for member_id in self._order:
-            groups.setdefault(crypto.name_for_comparison(self.member(member_id).name), []).append(member_id)
-        listing = []
-        for member_id in self._order:
-            member = self.member(member_id)
-            ids = sorted(groups[crypto.name_for_comparison(member.name)])
-            rank = ids.index(member_id) + 1
-            shown = member.name if rank == 1 else f"{member.name} ({rank})"
-            listing.append({"member_id": member_id, "name": shown, "fingerprint": member.fingerprint,
-                            "is_self": member_id == self.member_id, "away": member_id in self._away,
-                            "duplicate": len(ids) > 1})
-        return listing
+        """Accepted members and self in join order, look-alike duplicate names numbered by member ID (members.py, §4)."""
+        return self._members.listing()
 
     def display_name(self, member_id):
         """The disambiguated name of a member (as members() shows it), or None."""
         return next((m["name"] for m in self.members() if m["member_id"] == member_id), None)
-
-    def _roster(self):
-        """Self and every accepted member: what a key made or accepted now must commit to."""
-        return [self._self, *self._members.values()]
 
     # --- epochs and keys (§5) ------------------------------------------------
 
@@ -332,7 +265,7 @@ class RoomSession:
         if epoch < self.floor or epoch <= self.held_epoch:
             # One epoch never has two keys, and none from before a membership change.
             raise ProtocolError("bad_epoch", "a new epoch must be newer than the floor and the key held")
-        delivery, keys = create_epoch(self.room_id, epoch, self._identity, self.member_id, self._roster())
+        delivery, keys = create_epoch(self.room_id, epoch, self._identity, self.member_id, self._members.roster())
         self._require_current_roster(keys)
         self._hold(keys)
         return delivery
@@ -355,7 +288,7 @@ class RoomSession:
         again = self._keys is not None and epoch == self._keys.epoch and epoch >= self.floor
         if not again and (epoch < self.floor or epoch <= self.held_epoch):
             raise ProtocolError("bad_epoch", "the key is stale: a later change made it obsolete")
-        keys = open_epoch(self.room_id, event, self._identity, self.member_id, self._roster())
+        keys = open_epoch(self.room_id, event, self._identity, self.member_id, self._members.roster())
         if again:
             self._second_key(keys)
         self._require_current_roster(keys)
@@ -441,13 +374,7 @@ class RoomSession:
 
     def _can_seal(self):
         """True when a new envelope may be sealed now: ready, nothing pending, the held epoch not refused as stale."""
-        return self.ready and not self._flight and self._keys.epoch > self._stale_epoch
-
-    def _item(self, text, me):
-        """A text to send: checked (empty, too_long) and given a local ID."""
-        envelope.check_text(text)
-        self._local_ids += 1
-        return {"local_id": f"p{self._local_ids}", "text": text, "me": bool(me)}
+        return self.ready and self._sending.can_seal_under(self._keys.epoch)
 
     def seal(self, text, me=False):
         """Envelope for `text` as our next message, pending with acks.
@@ -455,9 +382,9 @@ class RoomSession:
         not_ready while securing, while texts are queued, or (acks) while an envelope is pending: queue() it then.
         """
         envelope.check_text(text)
-        if not self._can_seal() or not self._confirmed or self._outbox:
+        if not self._can_seal() or not self._confirmed or self._sending.queued:
             raise ProtocolError("not_ready", "the room key is not held (or confirmed) yet, or another message is on its way")
-        return self._seal_text(self._item(text, me))
+        return self._seal_text(self._sending.item(text, me))
 
     def make_confirm(self):
         """Our `confirm` envelope (§5.5) for the held epoch, once: send it right after key_held.
@@ -480,13 +407,11 @@ class RoomSession:
         kind = kind or body.get("t")
         epoch, chain = self._keys.epoch, self._keys.chains[self.member_id]
         sealed, digest = envelope.seal_message(
-            self.room_id, epoch, chain, self._identity, self.member_id, self._acked, body
+            self.room_id, epoch, chain, self._identity, self.member_id, self._sending.acked, body
         )
-        entry = {"envelope": sealed, "hash": digest, "kind": kind, "item": item, "again": False}
+        entry = self._sending.track(sealed, digest, kind, item)
         self._transcript.sealed(epoch, sealed["seq"], digest)
-        if self._acks:
-            self._flight.append(entry)
-        else:
+        if not self._acks:
             self._acknowledge(entry)
         return sealed
 
@@ -494,21 +419,20 @@ class RoomSession:
         """The server took `entry`: our chain head, our digest head and (a text) the `after` of our next."""
         sealed, digest = entry["envelope"], entry["hash"]
         epoch, seq = sealed["epoch"], sealed["seq"]
-        self._acked = crypto.b64u_encode(digest)
+        text = self._sending.acknowledge(entry)
         self._transcript.sent(epoch, seq, digest)
-        if entry["kind"] != "text" or entry["item"] is None:
+        if not text:
             return None
         self._transcript.shown((self.member_id, epoch, seq))
         self._activity = True
-        self.sent_count += 1
         item = entry["item"]
         return {"local_id": item["local_id"], "text": item["text"], "me": item["me"], "epoch": epoch, "seq": seq}
 
     def queue(self, text, me=False):
         """Queue a text (offline, securing or not); its local ID. take_resendable() seals it in order."""
         self._require_started()
-        item = self._item(text, me)
-        self._outbox.append(item)
+        item = self._sending.item(text, me)
+        self._sending.enqueue(item)
         return item["local_id"]
 
     def take_resendable(self):
@@ -524,54 +448,33 @@ class RoomSession:
             out = []
             if not self._confirmed:
                 return out
-            while self._outbox:
-                out.append(self._seal_text(self._outbox.pop(0)))
+            while self._sending.queued:
+                out.append(self._seal_text(self._sending.next_queued()))
             return out
-        if any(not entry["again"] for entry in self._flight):
+        resend = self._sending.resendable(self._keys.epoch)
+        if resend.get("wait"):
             return []
-        if self._flight:
-            first = self._flight[0]
-            if self._keys.epoch > first["envelope"]["epoch"]:
-                self._requeue_stale(first["envelope"]["epoch"])  # the room moved on
-            elif first["envelope"]["epoch"] <= self._stale_epoch:
-                return []
-            else:
-                first["again"] = False
-                return [first["envelope"]]
+        if "envelope" in resend:
+            return [resend["envelope"]]
+        if resend.get("digest_dropped"):
+            self._activity = True  # a fresh digest replaces it
         if not self._can_seal():
             return []
         if not self._confirmed:
             return [self.make_confirm()]
-        if not self._outbox:
+        if not self._sending.queued:
             return []
-        item = self._outbox.pop(0)
+        item = self._sending.next_queued()
         try:
             return [self._seal_text(item)]
         except ProtocolError:
-            self._outbox.insert(0, item)
+            self._sending.enqueue(item, first=True)
             raise
-
-    def _find(self, sealed):
-        """The index of one of our pending envelopes, or -1."""
-        if not isinstance(sealed, dict):
-            return -1
-        for index, entry in enumerate(self._flight):
-            e = entry["envelope"]
-            if (e["epoch"], e["seq"], e["sig"]) == (sealed.get("epoch"), sealed.get("seq"), sealed.get("sig")):
-                return index
-        return -1
-
-    @staticmethod
-    def _info(item, state, **extra):
-        """The UI's view of a pending text."""
-        return {"local_id": item["local_id"], "text": item["text"], "me": item["me"], "state": state, **extra}
 
     def sent(self, sealed):
         """The server acknowledged `sealed`; {local_id, text, me, epoch, seq} for a text, None otherwise."""
-        index = self._find(sealed)
-        if index < 0:
-            return None
-        return self._acknowledge(self._flight.pop(index))
+        entry = self._sending.take_sent(sealed)
+        return None if entry is None else self._acknowledge(entry)
 
     def refused(self, sealed, code):
         """The server refused `sealed` with `code` ("offline" / "timeout" when no answer came).
@@ -580,38 +483,23 @@ class RoomSession:
         text goes back to the front of the queue, sealed again under a newer epoch ("queued");
         anything else: "failed" with the code. None for a digest or an envelope not pending.
         """
-        index = self._find(sealed)
-        if index < 0:
-            return None
-        entry = self._flight[index]
-        state, extra = "retry", {}
-        if code == "stale_epoch":
-            self._requeue_stale(entry["envelope"]["epoch"])
-            state = "queued"
-        elif code in TRANSIENT_REFUSALS:
-            entry["again"] = True
-        else:
-            self._flight.pop(index)
-            state, extra = "failed", {"code": code}
-        return self._info(entry["item"], state, **extra) if entry["item"] else None
-
-    def _requeue_stale(self, epoch):
-        """The server is past `epoch`: what we sealed under it never went out; its texts are queued again, first."""
-        self._stale_epoch = max(self._stale_epoch, epoch)
-        stale = [entry for entry in self._flight if entry["envelope"]["epoch"] <= epoch]
-        self._flight = [entry for entry in self._flight if entry["envelope"]["epoch"] > epoch]
-        self._outbox[:0] = [entry["item"] for entry in stale if entry["item"]]
-        if any(entry["kind"] == "digest" for entry in stale):
+        result, digest_dropped = self._sending.refused(sealed, code)
+        if digest_dropped:
             self._activity = True  # a fresh digest replaces it
+        return result
 
     def pending(self):
         """Our texts not acknowledged yet, in send order: [{local_id, text, me, state}]."""
-        flying = [self._info(e["item"], "retry" if e["again"] else "sending") for e in self._flight if e["item"]]
-        return flying + [self._info(item, "queued") for item in self._outbox]
+        return self._sending.pending()
+
+    @property
+    def sent_count(self):
+        """Our texts the server acknowledged."""
+        return self._sending.sent_count
 
     def make_digest(self):
         """A digest envelope when one is due (§6.5: a text since the last, 5 s apart), else None."""
-        if not self._can_seal() or self._outbox or not self._confirmed or not self._activity:
+        if not self._can_seal() or self._sending.queued or not self._confirmed or not self._activity:
             return None
         now = self._now()
         if self._last_digest_at is not None and now - self._last_digest_at < DIGEST_INTERVAL_SECONDS:
@@ -647,7 +535,7 @@ class RoomSession:
         """
         try:
             if self._should_hold(sealed):
-                return self._hold_back(sealed)
+                return self._held.hold(sealed)
             return self._open(sealed)
         except ProtocolError:
             self.rejected_count += 1
@@ -656,13 +544,12 @@ class RoomSession:
     def release_held(self):
         """Open the held messages whose key is here (in arrival order); reject and count stale or expired ones."""
         now = self._now()
-        waiting, self._held = self._held, []
         shown = []
-        for sealed, deadline in waiting:
+        for sealed, deadline in self._held.take_all():
             if now >= deadline:
                 self.rejected_count += 1  # its key never came in time
             elif self._should_hold(sealed):
-                self._held.append((sealed, deadline))
+                self._held.keep((sealed, deadline))
             else:
                 try:
                     shown.append(self.open(sealed))
@@ -672,32 +559,11 @@ class RoomSession:
 
     def _should_hold(self, sealed):
         """True for a message from a member under an epoch above the key held and not below the floor."""
-        if not isinstance(sealed, dict) or not isinstance(sealed.get("sender"), str) \
-                or sealed.get("sender") not in self._members:
-            return False
-        epoch = sealed.get("epoch")
-        return type(epoch) is int and self.held_epoch < epoch <= crypto.MAX_SAFE_INTEGER and epoch >= self.floor
-
-    def _hold_back(self, sealed):
-        """Keep a message until its key arrives (bounded); a full buffer rejects it."""
-        if len(self._held) >= MAX_HELD_MESSAGES:
-            raise ProtocolError("not_ready", "too many messages waiting for their key")
-        self._held.append((sealed, self._now() + HOLD_BACK_SECONDS))
-        return None
+        return should_hold(sealed, self._members, self.held_epoch, self.floor)
 
     def _open(self, sealed):
         """The §6.4 checks in order with the key held; the caller counts rejections."""
-        env = envelope.check_envelope(sealed)
-        sender = self._members.get(env["sender"])
-        if sender is None:  # never ourselves: add_member refuses our own ID
-            raise ProtocolError("not_member", "message from someone not accepted in the room")
-        if env["epoch"] < self.floor or (self._keys and env["epoch"] != self.held_epoch):
-            raise ProtocolError("bad_epoch", "message not under the current key")
-        if not self._keys:
-            raise ProtocolError("not_ready", "the current room key is not held yet")
-        chain = self._keys.chains.get(sender.member_id)
-        if chain is None:
-            raise ProtocolError("not_member", "the sender is not in this epoch's roster")
+        env, sender, chain = check_envelope(sealed, self._members, self._keys, self.floor)
         seen = self._transcript.hash_of(sender.member_id, env["epoch"], env["seq"])
         if seen is not None and seen == envelope.envelope_hash(self.room_id, env):
             return {"unknown": True, "duplicate": True, "notices": []}  # a resend whose first copy arrived (§6.6)
@@ -705,7 +571,7 @@ class RoomSession:
         self._watch.heard(sender.member_id)
         notices = self._transcript.received(sender.member_id, env["epoch"], env["seq"], env["prev"], digest, late)
         if body["t"] == "digest":
-            heads = [h for h in body["heads"] if self.member(h[0]) is not None or h[0] in self._removed]
+            heads = [h for h in body["heads"] if self.member(h[0]) is not None or self._members.was_removed(h[0])]
             notices += self._transcript.compare(sender.member_id, heads, self._now(), DIGEST_GRACE_SECONDS)
             return {"digest": True, "notices": notices}
         if body["t"] == "confirm":

@@ -8,24 +8,27 @@
 // keeps it from giving members different views of who is in the room.
 //
 // Sending (§6.6): an envelope is pending until the caller reports the server's answer
-// (sent / refused). `prev` is the hash of our last *acknowledged* envelope, so a refused
-// one never leaves a hole in the chain receivers check; texts wait in an outbox in order.
+// (sent / refused); the outbox and what is in flight live in sending.js, the accepted members
+// and their shown names in members.js, the reading of a resume ack in resume-state.js.
 import {
-  PROTOCOL_VERSION, MAX_TEXT_BYTES, ProtocolError, b64uDecode, b64uEncode, randomId, sha256, utf8Length, validateName,
-  nameForComparison, deriveLinkKeys, deriveJoinKey, generateIdentity, sealAnnouncement, openAnnouncement, fingerprint,
+  PROTOCOL_VERSION, ProtocolError, b64uDecode, b64uEncode, randomId, validateName,
+  deriveLinkKeys, deriveJoinKey, generateIdentity, sealAnnouncement, openAnnouncement, fingerprint,
 } from "./crypto.js";
 import { createEpoch, openEpoch } from "./epoch.js";
-import { sealMessage, openMessage, envelopeHash, ZERO_HASH } from "./ratchet.js";
+import { sealMessage, openMessage, envelopeHash } from "./ratchet.js";
 import { Transcript, notice } from "./transcript.js";
 import { KeyWatch } from "./keywatch.js";
+import { Sending } from "./sending.js";
+import { Members } from "./members.js";
+import { HeldBack, shouldHold, checkEnvelope } from "./receiving.js";
+import { newResumeSecret, resumeHeads, readResumeAck, missedEvents } from "./resume-state.js";
 
 export { CONFIRM_MS } from "./keywatch.js";
-/** Hold-back bounds, key_missing delay, digest pace and grace (§5.5, §6.5); resume heads sent at most. */
-export const MAX_HELD_MESSAGES = 64, HOLD_BACK_MS = 10000, KEY_MISSING_MS = 3000,
-  DIGEST_INTERVAL_MS = 5000, DIGEST_GRACE_MS = 3000, MAX_RESUME_HEADS = 50;
-
-/** Refusals after which the very same envelope is sent again (§6.6); stale_epoch re-seals, any other code fails. */
-export const TRANSIENT_REFUSALS = new Set(["rate_limited", "busy", "internal", "timeout", "offline", "no_answer"]);
+export { TRANSIENT_REFUSALS } from "./sending.js";
+export { MAX_RESUME_HEADS } from "./resume-state.js";
+export { MAX_HELD_MESSAGES, HOLD_BACK_MS } from "./receiving.js";
+/** key_missing delay, digest pace and grace (§5.5, §6.5). */
+export const KEY_MISSING_MS = 3000, DIGEST_INTERVAL_MS = 5000, DIGEST_GRACE_MS = 3000;
 
 /** Throws bad_encoding unless `text` is a 16-byte b64u identifier. */
 function requireId(text) {
@@ -41,21 +44,15 @@ function requireEpoch(epoch, min) {
 
 export class RoomSession {
   #roomId; #secret; #linkKeys = null; #joinKey = null; #identity = null; #self = null; #now;
-  #members = new Map();     // memberId -> opened announcement (+ isSelf), in join order
-  #removed = new Set();     // member IDs that left or were removed: never accepted again
+  #members = new Members(); // accepted members in join order, the removed, the away (members.js)
   #listed = false;          // true once the join ack's member list is in: later arrivals raise the floor
   #key = null;              // the held epoch: EpochKeys + {confirmed, delivery}
   #watch;                   // members silent under the keys we hold, rekeys for no reason, two keys (keywatch.js)
-  #held = [];               // [{envelope, until}]: messages under an epoch whose key is on its way
+  #held;                    // messages under an epoch whose key is on its way (receiving.js)
   #transcript = null;
-  #acked = ZERO_HASH;       // hash of our last acknowledged envelope (any epoch): the next one's prev (§6.6)
   #acks;                    // true: the caller reports every envelope's outcome (sent / refused)
-  #flight = [];             // [{envelope, hash, kind, item, again}]: sealed, outcome not known (or to send again)
-  #outbox = [];             // [{localId, text, me}]: texts not sealed yet, in order
-  #localIds = 0; #sentCount = 0;
-  #staleEpoch = 0;          // the newest epoch the server refused as stale: nothing more is sealed under it
+  #sending;                 // outbox, envelopes in flight, our acknowledged chain head (sending.js, §6.6)
   #resume = null;           // the resume secret R (b64u), until wipe (§7.4)
-  #away = new Set();        // members whose socket dropped and who may resume
   #passedOver = new Map();  // memberId -> times rekey named it passed over
   #wait = { target: 0, since: 0 }; #reportedMissing = new Set();
   #textSinceDigest = false; #lastDigestAt = -Infinity;
@@ -74,6 +71,8 @@ export class RoomSession {
     this.#now = now;
     this.#acks = Boolean(acks);
     this.#watch = new KeyWatch(now);
+    this.#held = new HeldBack(now);
+    this.#sending = new Sending(this.#acks);
   }
 
   /** The highest epoch known: join reply, `rekey`, or a key held. */
@@ -89,9 +88,9 @@ export class RoomSession {
   /** Announcements dropped by addMember(). */
   get flaggedCount() { return this.#flagged; }
   /** Messages held back until their epoch's key arrives. */
-  get heldCount() { return this.#held.length; }
+  get heldCount() { return this.#held.count; }
   /** Our texts the server acknowledged. */
-  get sentCount() { return this.#sentCount; }
+  get sentCount() { return this.#sending.sentCount; }
 
   /** Runs state-changing async work one call at a time, so chains, prev and the transcript stay in order. */
   #serial(fn) {
@@ -114,8 +113,8 @@ export class RoomSession {
       linkKeys: this.#linkKeys, roomId: this.#roomId, memberId: this.memberId, identity: this.#identity, name: displayName,
     });
     this.#self = { memberId: this.memberId, name: displayName, ecdhPub, sigPub, fingerprint: await fingerprint(ecdhPub, sigPub) };
-    this.#resume = randomId();
-    const resumeHash = b64uEncode(await sha256(b64uDecode(this.#resume)));
+    const { secret: resume, hash: resumeHash } = await newResumeSecret();
+    this.#resume = resume;
     return { v: PROTOCOL_VERSION, room: this.#roomId, ...announcement, join_key: this.#joinKey, resume_hash: resumeHash };
   }
 
@@ -126,8 +125,7 @@ export class RoomSession {
    */
   resumePayload() {
     if (!this.#identity || !this.#resume) throw new ProtocolError("not_ready");
-    const heads = this.#transcript.lastAccepted()
-      .filter(([id]) => id !== this.memberId && this.#members.has(id)).slice(0, MAX_RESUME_HEADS);
+    const heads = resumeHeads(this.#transcript.lastAccepted(), this.memberId, (id) => this.#members.has(id));
     return { room: this.#roomId, member_id: this.memberId, proof: this.#resume, heads };
   }
 
@@ -142,47 +140,31 @@ export class RoomSession {
     return this.#serial(async () => {
       if (!this.#identity || !this.#listed) throw new ProtocolError("not_ready");
       if (!Array.isArray(ack?.members)) throw new ProtocolError("bad_encoding");
-      const missed = (Array.isArray(ack.missed) ? ack.missed : [])
-        .filter((item) => Array.isArray(item) && item.length === 2 && typeof item[0] === "string");
-      const named = (event) => new Set(missed.filter(([name, data]) => name === event).map(([, data]) => data?.member_id));
-      const joinedLater = named("member_joined"), leftLater = named("member_left");
+      const { missed, listed, joinedLater, leftLater } = readResumeAck(ack);
       const joined = [], left = [];
       for (const announcement of ack.members) {
         const id = announcement?.member_id;
-        if (this.#members.has(id) || this.#removed.has(id) || joinedLater.has(id)) continue;
+        if (this.#members.has(id) || this.#members.wasRemoved(id) || joinedLater.has(id)) continue;
         const member = await this.#addMember(announcement);
         if (member) joined.push(member);
       }
-      const listed = new Set(ack.members.map((a) => a?.member_id));
-      for (const id of [...this.#members.keys()]) {
+      for (const id of this.#members.ids()) {
         if (id !== this.memberId && !listed.has(id) && !leftLater.has(id) && this.removeMember(id)) left.push(id);
       }
-      for (const announcement of ack.members) this.#noteAway(announcement);
-      for (const entry of this.#flight) entry.again = true;
-      const rekeyed = Math.max(this.#epoch, ...missed.filter(([name, data]) => name === "rekey" && Number.isSafeInteger(data?.epoch))
-        .map(([, data]) => data.epoch));
-      const events = [...missed];
-      if (Number.isSafeInteger(ack.epoch) && ack.epoch > rekeyed) events.push(["rekey", { epoch: ack.epoch, creator: null, passed_over: null }]);
-      return { missed: events, joined, left };
+      for (const announcement of ack.members) this.#members.noteAway(announcement, this.memberId);
+      this.#sending.resendAll();
+      return { missed: missedEvents(missed, ack.epoch, this.#epoch), joined, left };
     });
-  }
-
-  /** A member listing (join or resume ack) says whether that member is away. */
-  #noteAway(announcement) {
-    const id = announcement?.member_id;
-    if (announcement?.away === true) this.markAway(id); else if (this.#members.has(id)) this.#away.delete(id);
   }
 
   /** `member_away`: its socket dropped, it keeps its seat and keys (members() shows it away). False if unknown. */
   markAway(memberId) {
-    if (memberId === this.memberId || !this.#members.has(memberId)) return false;
-    this.#away.add(memberId);
-    return true;
+    return this.#members.markAway(memberId, this.memberId);
   }
 
   /** `member_back`: it resumed. False if it was not away. */
   markBack(memberId) {
-    return this.#away.delete(memberId);
+    return this.#members.markBack(memberId);
   }
 
   /** Takes the join ack: current epoch and the earlier members in join order; we come last. */
@@ -191,8 +173,8 @@ export class RoomSession {
       if (ack?.v !== undefined && ack.v !== PROTOCOL_VERSION) throw new ProtocolError("bad_version");
       this.setEpoch(ack.epoch);
       for (const announcement of ack.members ?? []) await this.#addMember(announcement);
-      for (const announcement of ack.members ?? []) this.#noteAway(announcement);
-      this.#members.set(this.memberId, { ...this.#self, isSelf: true });
+      for (const announcement of ack.members ?? []) this.#members.noteAway(announcement, this.memberId);
+      this.#members.add(this.#self, true);
       this.#listed = true;
       this.#noteWait();
       return this.members();
@@ -206,10 +188,10 @@ export class RoomSession {
 
   async #addMember(announcement) {
     try {
-      this.#refuseKnownId(announcement?.member_id);
+      this.#members.refuseKnownId(announcement?.member_id, this.memberId);
       const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
-      this.#refuseKnownId(opened.memberId); // another copy may have been accepted while we awaited
-      this.#members.set(opened.memberId, { ...opened, isSelf: false });
+      this.#members.refuseKnownId(opened.memberId, this.memberId); // another copy may have been accepted while we awaited
+      this.#members.add(opened);
       this.#watch.membershipChanged();
       if (this.#listed) this.#raiseFloor(); // a newcomer must not get a key used before it came
       return this.member(opened.memberId);
@@ -219,19 +201,10 @@ export class RoomSession {
     }
   }
 
-  /** A second announcement for a known, removed or own ID could swap keys or revive someone: refuse it. */
-  #refuseKnownId(memberId) {
-    if (memberId === this.memberId || this.#members.has(memberId) || this.#removed.has(memberId)) {
-      throw new ProtocolError("duplicate_member");
-    }
-  }
-
   /** Forgets a member who left or was kicked; its ID is never accepted again. */
   removeMember(memberId) {
     if (memberId === this.memberId || typeof memberId !== "string") return false;
-    this.#removed.add(memberId);
-    this.#away.delete(memberId);
-    if (!this.#members.delete(memberId)) return false;
+    if (!this.#members.remove(memberId)) return false;
     this.#watch.membershipChanged(memberId);
     this.#raiseFloor(); // nothing more under a key the removed member holds, rekey or not
     return true;
@@ -279,11 +252,6 @@ export class RoomSession {
     return target;
   }
 
-  /** Our accepted members (us included) as epoch.js takes a roster. */
-  #roster() {
-    return [...this.#members.values()];
-  }
-
   /** A key made or accepted must be of an epoch at or above the floor and newer than the one held. */
   #requireNewEpoch(epoch) {
     if (!this.#identity) throw new ProtocolError("not_ready"); // wiped (or never started) meanwhile
@@ -320,7 +288,7 @@ export class RoomSession {
       if (this.#key?.epoch === epoch && this.#key.delivery && epoch >= this.#floor) return this.#key.delivery;
       this.#requireNewEpoch(epoch);
       const { delivery, keys } = await createEpoch({
-        roomId: this.#roomId, epoch, identity: this.#identity, creatorId: this.memberId, roster: this.#roster(),
+        roomId: this.#roomId, epoch, identity: this.#identity, creatorId: this.memberId, roster: this.#members.roster(),
       });
       this.#requireNewEpoch(epoch); // again: a join or leave while we awaited made this roster stale
       this.#requireCurrentRoster(keys);
@@ -341,7 +309,7 @@ export class RoomSession {
       const again = this.#key !== null && event.epoch === this.#key.epoch && event.epoch >= this.#floor;
       if (!again) this.#requireNewEpoch(event.epoch); // stale: a later change made it obsolete
       const keys = await openEpoch({
-        roomId: this.#roomId, roomKeyEvent: event, identity: this.#identity, myId: this.memberId, roster: this.#roster(),
+        roomId: this.#roomId, roomKeyEvent: event, identity: this.#identity, myId: this.memberId, roster: this.#members.roster(),
       });
       if (again) return this.#secondKey(keys);
       this.#requireNewEpoch(keys.epoch);
@@ -373,40 +341,32 @@ export class RoomSession {
 
   /** True when a new envelope may be sealed now: ready, no outcome awaited, and the held epoch not refused as stale. */
   #canSeal() {
-    return this.ready && this.#flight.length === 0 && this.#key.epoch > this.#staleEpoch;
+    return this.ready && this.#sending.canSealUnder(this.#key.epoch);
   }
 
   /** Seals `body` as our next envelope of the held epoch, chained on our last acknowledged one; pending (§6.6). */
   async #sealBody(body, kind, item = null) {
     const { epoch, chains } = this.#key;
     const { envelope, hash } = await sealMessage({
-      roomId: this.#roomId, epoch, chain: chains.get(this.memberId), identity: this.#identity, sender: this.memberId, prev: this.#acked, body,
+      roomId: this.#roomId, epoch, chain: chains.get(this.memberId), identity: this.#identity, sender: this.memberId,
+      prev: this.#sending.acked, body,
     });
     if (!this.#identity) throw new ProtocolError("not_ready"); // wiped while we awaited
-    const entry = { envelope, hash, kind, item, again: false };
+    const entry = this.#sending.track(envelope, hash, kind, item);
     this.#transcript.sealed({ epoch, seq: envelope.seq, hash });
-    if (this.#acks) this.#flight.push(entry); else this.#acknowledge(entry);
+    if (!this.#acks) this.#acknowledge(entry);
     return envelope;
   }
 
   /** The server took `entry`: it becomes our chain head, our digest head and (a text) the `after` of our next. */
-  #acknowledge({ envelope: { epoch, seq }, hash, kind, item }) {
-    this.#acked = hash;
+  #acknowledge(entry) {
+    const { envelope: { epoch, seq }, hash, item } = entry;
+    const text = this.#sending.acknowledge(entry);
     this.#transcript.sent({ epoch, seq, hash });
-    if (kind !== "text") return null;
+    if (!text) return null;
     this.#transcript.shown([this.memberId, epoch, seq]);
     this.#textSinceDigest = true;
-    this.#sentCount += 1;
     return { localId: item.localId, text: item.text, me: item.me, epoch, seq };
-  }
-
-  /** A text to send: checked (empty, too_long) and given a local ID. */
-  #item(text, me) {
-    const size = typeof text === "string" ? utf8Length(text) : 0;
-    if (size === 0) throw new ProtocolError("empty");
-    if (size > MAX_TEXT_BYTES) throw new ProtocolError("too_long");
-    this.#localIds += 1;
-    return { localId: `p${this.#localIds}`, text, me: Boolean(me) };
   }
 
   #sealText(item) {
@@ -433,16 +393,16 @@ export class RoomSession {
    */
   seal(text, { me = false } = {}) {
     return this.#serial(async () => {
-      if (!this.#canSeal() || !this.#key.confirmed || this.#outbox.length > 0) throw new ProtocolError("not_ready");
-      return this.#sealText(this.#item(text, me));
+      if (!this.#canSeal() || !this.#key.confirmed || this.#sending.queued > 0) throw new ProtocolError("not_ready");
+      return this.#sealText(this.#sending.item(text, me));
     });
   }
 
   /** Queues a text (offline, securing or not) -> its local ID; takeResendable() seals it in order. */
   queue(text, { me = false } = {}) {
     if (!this.#transcript) throw new ProtocolError("not_ready");
-    const item = this.#item(text, me);
-    this.#outbox.push(item);
+    const item = this.#sending.item(text, me);
+    this.#sending.enqueue(item);
     return item.localId;
   }
 
@@ -458,38 +418,24 @@ export class RoomSession {
       if (!this.#acks) {
         const out = [];
         if (!this.#key.confirmed) return out;
-        while (this.#outbox.length > 0) out.push(await this.#sealText(this.#outbox.shift()));
+        while (this.#sending.queued > 0) out.push(await this.#sealText(this.#sending.nextQueued()));
         return out;
       }
-      if (this.#flight.some((entry) => !entry.again)) return [];
-      const first = this.#flight[0];
-      if (first && this.#key.epoch > first.envelope.epoch) this.#requeueStale(first.envelope.epoch); // the room moved on
-      else if (first) {
-        if (first.envelope.epoch <= this.#staleEpoch) return [];
-        first.again = false;
-        return [first.envelope];
-      }
+      const { wait, envelope, digestDropped } = this.#sending.resendable(this.#key.epoch);
+      if (wait) return [];
+      if (envelope) return [envelope];
+      if (digestDropped) this.#textSinceDigest = true; // a fresh one replaces it
       if (!this.#canSeal()) return [];
       if (!this.#key.confirmed) return [await this.#confirm()];
-      const item = this.#outbox.shift();
+      const item = this.#sending.nextQueued();
       if (!item) return [];
       try {
         return [await this.#sealText(item)];
       } catch (error) {
-        this.#outbox.unshift(item);
+        this.#sending.enqueue(item, { first: true });
         throw error;
       }
     });
-  }
-
-  /** The index in flight of one of our envelopes, or -1. */
-  #find(envelope) {
-    return this.#flight.findIndex(({ envelope: e }) => e.epoch === envelope?.epoch && e.seq === envelope?.seq && e.sig === envelope?.sig);
-  }
-
-  /** The UI's view of a pending text. */
-  static #info(item, state, extra = {}) {
-    return { localId: item.localId, text: item.text, me: item.me, state, ...extra };
   }
 
   /**
@@ -498,9 +444,8 @@ export class RoomSession {
    */
   sent(envelope) {
     return this.#serial(async () => {
-      const index = this.#find(envelope);
-      if (index < 0) return null;
-      return this.#acknowledge(this.#flight.splice(index, 1)[0]);
+      const entry = this.#sending.takeSent(envelope);
+      return entry ? this.#acknowledge(entry) : null;
     });
   }
 
@@ -512,45 +457,22 @@ export class RoomSession {
    */
   refused(envelope, code) {
     return this.#serial(async () => {
-      const index = this.#find(envelope);
-      if (index < 0) return null;
-      const entry = this.#flight[index];
-      let state = "retry";
-      if (code === "stale_epoch") {
-        this.#requeueStale(entry.envelope.epoch);
-        state = "queued";
-      } else if (TRANSIENT_REFUSALS.has(code)) {
-        entry.again = true;
-      } else {
-        this.#flight.splice(index, 1);
-        state = "failed";
-      }
-      return entry.item ? RoomSession.#info(entry.item, state, state === "failed" ? { code } : {}) : null;
+      const { result, digestDropped } = this.#sending.refused(envelope, code);
+      if (digestDropped) this.#textSinceDigest = true; // a fresh one replaces it
+      return result;
     });
-  }
-
-  /** The server is past `epoch`: what we sealed under it never went out; its texts are queued again, first. */
-  #requeueStale(epoch) {
-    this.#staleEpoch = Math.max(this.#staleEpoch, epoch);
-    const stale = this.#flight.filter((entry) => entry.envelope.epoch <= epoch);
-    this.#flight = this.#flight.filter((entry) => entry.envelope.epoch > epoch);
-    this.#outbox.unshift(...stale.filter((entry) => entry.item).map((entry) => entry.item));
-    if (stale.some((entry) => entry.kind === "digest")) this.#textSinceDigest = true; // a fresh one replaces it
   }
 
   /** Our texts not acknowledged yet, in send order: [{localId, text, me, state: "sending" | "retry" | "queued"}]. */
   pending() {
-    return [
-      ...this.#flight.filter((entry) => entry.item).map((entry) => RoomSession.#info(entry.item, entry.again ? "retry" : "sending")),
-      ...this.#outbox.map((item) => RoomSession.#info(item, "queued")),
-    ];
+    return this.#sending.pending();
   }
 
   /** Our digest (§6.5) when one is due (a text shown or sent since the last, DIGEST_INTERVAL_MS passed), else null. */
   makeDigest() {
     return this.#serial(async () => {
       const now = this.#now();
-      if (!this.#canSeal() || this.#outbox.length > 0 || !this.#key.confirmed || !this.#textSinceDigest
+      if (!this.#canSeal() || this.#sending.queued > 0 || !this.#key.confirmed || !this.#textSinceDigest
         || now - this.#lastDigestAt < DIGEST_INTERVAL_MS) return null;
       const heads = this.#transcript.heads();
       const envelope = await this.#sealBody({ t: "digest", heads }, "digest");
@@ -572,7 +494,7 @@ export class RoomSession {
 
   async #open(envelope) {
     try {
-      if (this.#shouldHold(envelope)) return this.#holdBack(envelope);
+      if (this.#shouldHold(envelope)) return this.#held.hold(envelope);
       return await this.#openNow(envelope);
     } catch (error) {
       this.#rejected += 1;
@@ -584,13 +506,11 @@ export class RoomSession {
   releaseHeld() {
     return this.#serial(async () => {
       const now = this.#now();
-      const waiting = this.#held;
-      this.#held = [];
       const shown = [];
-      for (const { envelope, until } of waiting) {
-        if (now >= until) this.#rejected += 1; // its key never came in time
-        else if (this.#shouldHold(envelope)) this.#held.push({ envelope, until });
-        else await this.#open(envelope).then((result) => result && shown.push(result), () => {});
+      for (const entry of this.#held.takeAll()) {
+        if (now >= entry.until) this.#rejected += 1; // its key never came in time
+        else if (this.#shouldHold(entry.envelope)) this.#held.keep(entry);
+        else await this.#open(entry.envelope).then((result) => result && shown.push(result), () => {});
       }
       return shown;
     });
@@ -598,35 +518,12 @@ export class RoomSession {
 
   /** True for a message from a member under an epoch above the key held and not below the floor. */
   #shouldHold(envelope) {
-    const sender = this.#members.get(envelope?.sender);
-    const epoch = envelope?.epoch;
-    return envelope?.v === PROTOCOL_VERSION && Boolean(sender && !sender.isSelf) && Number.isSafeInteger(epoch)
-      && epoch > (this.#key?.epoch ?? 0) && epoch >= this.#floor;
-  }
-
-  /** Keeps a message until its key arrives (bounded); a full buffer rejects it. */
-  #holdBack(envelope) {
-    if (this.#held.length >= MAX_HELD_MESSAGES) throw new ProtocolError("not_ready");
-    this.#held.push({ envelope, until: this.#now() + HOLD_BACK_MS });
-    return null;
-  }
-
-  /** §6.4 checks 1 and 2 (the cheap ones); returns the sender and its chain. */
-  #checkEnvelope(envelope) {
-    if (envelope?.v !== PROTOCOL_VERSION) throw new ProtocolError("bad_version");
-    const sender = this.#members.get(envelope.sender);
-    if (!sender || sender.isSelf) throw new ProtocolError("not_member");
-    // Below the floor is stale for good (a removal or a join happened since); no key yet is "not ready".
-    if (!(envelope.epoch >= this.#floor) || (this.#key && envelope.epoch !== this.#key.epoch)) throw new ProtocolError("bad_epoch");
-    if (!this.#key) throw new ProtocolError("not_ready");
-    const chain = this.#key.chains.get(sender.memberId);
-    if (!chain) throw new ProtocolError("not_member"); // not in the roster the key was made for
-    return { sender, chain };
+    return shouldHold(envelope, this.#members, this.#key?.epoch ?? 0, this.#floor);
   }
 
   /** The §6.4 checks with the key held, then the chain, display-order and digest bookkeeping. */
   async #openNow(envelope) {
-    const { sender, chain } = this.#checkEnvelope(envelope);
+    const { sender, chain } = checkEnvelope(envelope, this.#members, this.#key, this.#floor);
     if (await this.#isCopy(envelope, sender.memberId)) return { ignored: true, duplicate: true, notices: [] };
     const late = Number.isSafeInteger(envelope.seq) && envelope.seq < chain.next;
     const { body, hash } = await openMessage({ roomId: this.#roomId, envelope, chain, sender });
@@ -674,27 +571,9 @@ export class RoomSession {
     return this.#watch.silent(this.#key.rosterIds, this.#members, this.memberId);
   }
 
-  /**
-   * Accepted members in join order. Look-alike duplicate names are numbered by member ID order (the lowest
-   * ID plain, then "name (2)", "name (3)", ...), so every member numbers them alike whatever order the
-   * server lists them in; `duplicate` is true for each of them (show the fingerprint then).
-   */
+  /** Accepted members in join order, names of look-alike duplicates numbered by member ID (members.js, §4). */
   members() {
-    const groups = new Map();
-    for (const m of this.#members.values()) {
-      const key = nameForComparison(m.name);
-      groups.set(key, [...(groups.get(key) ?? []), m.memberId]);
-    }
-    for (const ids of groups.values()) ids.sort();
-    return [...this.#members.values()].map((m) => {
-      const ids = groups.get(nameForComparison(m.name));
-      const rank = ids.indexOf(m.memberId) + 1;
-      const name = rank === 1 ? m.name : `${m.name} (${rank})`;
-      return {
-        memberId: m.memberId, name, fingerprint: m.fingerprint, isSelf: m.isSelf, away: this.#away.has(m.memberId),
-        duplicate: ids.length > 1,
-      };
-    });
+    return this.#members.list();
   }
 
   /** One member as members() shows it, or null. */
@@ -711,19 +590,15 @@ export class RoomSession {
     for (const chain of this.#key?.chains.values() ?? []) chain.drop();
     this.#secret = this.#linkKeys = this.#joinKey = this.#identity = this.#self = this.#key = this.memberId = null;
     this.#transcript = null;
-    this.#members = new Map();
-    this.#removed = new Set();
+    this.#members = new Members();
     this.#passedOver = new Map();
     this.#watch = new KeyWatch(this.#now);
     this.#reportedMissing = new Set();
-    this.#held = [];
+    this.#held = new HeldBack(this.#now);
     this.#listed = false;
-    this.#acked = ZERO_HASH;
-    this.#flight = [];
-    this.#outbox = [];
-    this.#away = new Set();
+    this.#sending = new Sending(this.#acks);
     this.#resume = null;
-    this.#epoch = this.#floor = this.#rejected = this.#flagged = this.#staleEpoch = this.#sentCount = 0;
+    this.#epoch = this.#floor = this.#rejected = this.#flagged = 0;
     return failed;
   }
 }
