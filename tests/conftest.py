@@ -24,8 +24,8 @@ def fresh_server():
     """A server of the test's own, for tests that stop it or read all of its output."""
     servers = []
 
-    def start(extra_env=None, wrapper=()):
-        server = ServerProcess(extra_env, wrapper)
+    def start(extra_env=None, wrapper=(), script=None):
+        server = ServerProcess(extra_env, wrapper, **({"script": script} if script else {}))
         servers.append(server)
         return server
 
@@ -35,18 +35,9 @@ def fresh_server():
 
 
 @pytest.fixture
-def evil_server():
+def evil_server(fresh_server):
     """Start the real server compromised by one scenario: `evil_server("ghost")`."""
-    servers = []
-
-    def start(scenario):
-        server = ServerProcess({"BURNCHAT_EVIL": scenario}, script=EVIL_APP)
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
+    return lambda scenario: fresh_server({"BURNCHAT_EVIL": scenario}, script=EVIL_APP)
 
 
 @pytest.fixture
