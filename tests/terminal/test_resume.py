@@ -13,17 +13,23 @@ def through(proxy, link):
     return re.sub(r"^http://[^/]+", proxy.url, link)
 
 
-def test_drop_then_resume_delivers_both_ways(live_server, screens, chats, proxies):
-    """Cut the network: the screen says it reconnects, the others see "lost connection" then "back";
-    what Bob said meanwhile arrives, and what Alice typed offline goes out once back."""
-    created = live_server.create_room(ttl_seconds=120)
-    link = f"{live_server.url}{created['url']}#{crypto.random_id()}"
-    proxy = proxies(live_server)
+def alice_behind_a_proxy_and_bob(server, screens, chats, proxies):
+    """A room where Alice (full screen, through a proxy the test can cut) and Bob (pipe) are secured."""
+    created = server.create_room(ttl_seconds=120)
+    link = f"{server.url}{created['url']}#{crypto.random_id()}"
+    proxy = proxies(server)
     alice = screens(through(proxy, link), "Alice", "--no-animation")
     alice.wait(lambda screen: SECURED.search(screen))
     bob = chats(link, "Bob")
     bob.status("Secured")
     alice.wait("2 people")
+    return alice, bob, proxy
+
+
+def test_drop_then_resume_delivers_both_ways(live_server, screens, chats, proxies):
+    """Cut the network: the screen says it reconnects, the others see "lost connection" then "back";
+    what Bob said meanwhile arrives, and what Alice typed offline goes out once back."""
+    alice, bob, proxy = alice_behind_a_proxy_and_bob(live_server, screens, chats, proxies)
 
     proxy.cut()
     alice.wait("Connection lost - reconnecting...")
@@ -44,14 +50,7 @@ def test_drop_then_resume_delivers_both_ways(live_server, screens, chats, proxie
 def test_away_too_long_says_so_and_rejoins_as_new(fresh_server, screens, chats, proxies):
     """Past the server's resume window the seat is gone: the screen says what was lost and joins again."""
     server = fresh_server({"BURNCHAT_RESUME_SECONDS": "1"})
-    created = server.create_room(ttl_seconds=120)
-    link = f"{server.url}{created['url']}#{crypto.random_id()}"
-    proxy = proxies(server)
-    alice = screens(through(proxy, link), "Alice", "--no-animation")
-    alice.wait(lambda screen: SECURED.search(screen))
-    bob = chats(link, "Bob")
-    bob.status("Secured")
-    alice.wait("2 people")
+    alice, bob, proxy = alice_behind_a_proxy_and_bob(server, screens, chats, proxies)
 
     proxy.cut()
     alice.wait("Connection lost - reconnecting...")
