@@ -8,6 +8,18 @@ from . import pins
 from .rooms import RoomError
 
 
+def set_link(room, join_key_hash, by):
+    """Only the new link admits from now on; every member re-announces under it (PROTOCOL.md §5.6).
+
+    Called inside the room's edit, after its new epoch began: that epoch's `rekey`
+    names `by`, the one member whose `link` message the others accept.
+    """
+    room.join_key_hash = join_key_hash
+    room.keys.relink = {"epoch": room.keys.epoch, "by": by}
+    for member in room.members.values():
+        member.announce_due = True
+
+
 def watch_room(room_id):
     """Socket.IO room of admin pages that watch a room without being members."""
     return f"watch:{room_id}"
@@ -50,29 +62,57 @@ class AdminDesk:
             raise RoomError("not_admin", "Enter the admin PIN first.")
         return room
 
-    def kick(self, sid, member_id):
+    def kick(self, sid, member_id, join_key_hash=None):
         """Remove a member: it is told and disconnected, and the room moves to a new epoch.
 
         When the admin is a member of the room, its own client makes that epoch,
         so its page can see for itself that the new key leaves the member out.
+        With `join_key_hash` the link changes in the same step (relink), so the
+        kicked member's copy of the link admits nobody from then on.
         """
         courier = self.courier
         room = self.room(sid)
         member = room.members.get(member_id)
         if member is None:
             raise RoomError("not_member", "No such member in this room.")
-        admin = courier.connections[sid]
-        creator = admin.member_id if admin.room_id == room.room_id else None
+        creator = self._own_member(sid, room, required=join_key_hash is not None)
         if member.sid is not None:  # an away member has no socket (`to=None` would mean everyone)
             self.socketio.emit("kicked", {}, to=member.sid)
             connection = courier.connections.get(member.sid)
             if connection is not None:
                 connection.room_id = connection.member_id = None
             self.socketio.server.leave_room(member.sid, room.room_id, namespace="/")
-        courier.remove(room.room_id, member_id, "kicked", creator=creator)
+        relink = None if join_key_hash is None else {"hash": join_key_hash, "by": creator}
+        courier.remove(room.room_id, member_id, "kicked", creator=creator, relink=relink)
         if member.sid is not None:
             self.socketio.server.disconnect(member.sid, namespace="/")
-        room = courier.store.get(room.room_id)
+        return self._epoch_answer(room.room_id, creator)
+
+    def relink(self, sid, join_key_hash):
+        """Change the room's link: a new epoch made by the admin's client carries the new secret."""
+        courier = self.courier
+        room_id = self.room(sid).room_id
+        with courier.store.edit(room_id) as room:
+            courier.check_live(room)
+            creator = self._own_member(sid, room, required=True)
+            courier.keys.new_epoch(room, membership_changed=False)
+            room.keys.preferred = creator
+            set_link(room, join_key_hash, creator)
+            courier.keys.plan(room)
+        return self._epoch_answer(room_id, creator)
+
+    def _own_member(self, sid, room, required):
+        """The admin connection's member ID in `room`, or None (an /admin page); `required` refuses that."""
+        admin = self.courier.connections[sid]
+        member_id = admin.member_id if admin.room_id == room.room_id else None
+        if required and member_id is None:
+            raise RoomError("not_member", "Change the link from the room page: only a member can "
+                                          "hand the new link to the others.")
+        return member_id
+
+    def _epoch_answer(self, room_id, creator):
+        """The admin action's ack: the new epoch, and whether the admin's own client makes it."""
+        room = self.courier.store.get(room_id)
         epoch = room.keys.epoch if room is not None else 0
         made_by_us = room is not None and room.keys.request is not None \
             and room.keys.request.server == creator

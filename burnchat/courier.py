@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from . import pins
-from .admin import AdminDesk, watch_room
+from .admin import AdminDesk, set_link, watch_room
 from .config import PROTOCOL_VERSION
 from .countdown import run_countdown
 from .heartbeat import Heartbeat
@@ -243,12 +243,25 @@ class Courier:
         self.socketio.server.leave_room(sid, room_id, namespace="/")
         self.remove(room_id, member_id, "left")
 
-    def remove(self, room_id, member_id, reason, creator=None):
+    def reannounce(self, sid, enc_name, mac):
+        """A member's announcement under the new link (§5.6): kept for joiners, relayed to the room."""
+        connection = self.member_connection(sid)
+        with self.store.edit(connection.room_id) as room:
+            self.check_live(room)
+            member = room.members[connection.member_id]
+            if not member.announce_due:
+                raise RoomError("invalid", "The link hasn't changed since you announced yourself.")
+            member.announcement = {**member.announcement, "enc_name": enc_name, "mac": mac}
+            member.announce_due = False
+            self.to_room(room, "member_announced", member.announcement, skip_sid=sid)
+
+    def remove(self, room_id, member_id, reason, creator=None, relink=None):
         """Take a member out of a room and move the others to a new key epoch.
 
-        `creator`, when given, is the member asked to make that epoch (a kicking admin).
+        `creator`, when given, is the member asked to make that epoch (a kicking admin);
+        `relink` ({"hash", "by"}) changes the link in the same edit (admin.set_link).
         """
-        self.remove_many(room_id, [member_id], reason, creator)
+        self.remove_many(room_id, [member_id], reason, creator, relink)
 
     def remove_process(self, room_id, process_id):
         """A dead process's members leave a room together, with one rekey for those left.
@@ -266,7 +279,7 @@ class Courier:
             if member.sid is not None:
                 self.socketio.server.disconnect(member.sid, namespace="/")
 
-    def remove_many(self, room_id, member_ids, reason, creator=None):
+    def remove_many(self, room_id, member_ids, reason, creator=None, relink=None):
         """Take members out of a room and move the others to one new key epoch."""
         with self.store.edit(room_id) as room:
             gone = [m for m in member_ids if room is not None and room.remove_member(m) is not None]
@@ -277,6 +290,8 @@ class Courier:
             if room.members:
                 self.keys.new_epoch(room)
                 room.keys.preferred = creator
+                if relink is not None:
+                    set_link(room, relink["hash"], relink["by"])
                 self.keys.plan(room)
             else:
                 room.keys.request = None

@@ -138,8 +138,22 @@ def admin_kick(courier, sid, payload):
 
     The ack says which epoch leaves the member out and whether this connection's own
     member is asked to make it (so the admin's page can verify the removal itself).
+    With `join_key_hash` the link changes too ("Kick and change the link", §5.6).
     """
-    return courier.admin.kick(sid, payload.member_id)
+    return courier.admin.kick(sid, payload.member_id, payload.join_key_hash)
+
+
+@handler("admin_relink", schemas.AdminRelink)
+def admin_relink(courier, sid, payload):
+    """An admin in the room changes its link: the others hear `rekey` naming the admin's member,
+    whose client sends them the new secret inside the new epoch (§5.6)."""
+    return courier.admin.relink(sid, payload.join_key_hash)
+
+
+@handler("announce", schemas.Announce)
+def announce(courier, sid, payload):
+    """A member announces itself again under the new link; the others hear `member_announced`."""
+    courier.reannounce(sid, payload.enc_name, payload.mac)
 
 
 @handler("admin_lock", schemas.AdminLock)

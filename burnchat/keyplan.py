@@ -37,6 +37,7 @@ class KeyState:
     failed: dict = field(default_factory=dict)      # recipient -> creators it failed under
     given_up: set = field(default_factory=set)      # recipients whose client is broken
     preferred: str | None = None                    # the kicking admin makes the next epoch
+    relink: dict | None = None                      # {"epoch", "by"}: the link changed in that epoch
 
     def to_dict(self):
         """Plain JSON-ready data (sets become sorted lists)."""
@@ -46,7 +47,7 @@ class KeyState:
         return {"epoch": self.epoch, "create_asked": self.create_asked, "request": request,
                 "passed_over": sorted(self.passed_over), "given_up": sorted(self.given_up),
                 "failed": {k: sorted(v) for k, v in self.failed.items()},
-                "preferred": self.preferred}
+                "preferred": self.preferred, "relink": self.relink}
 
     @classmethod
     def from_dict(cls, data):
@@ -58,7 +59,7 @@ class KeyState:
         return cls(epoch=data["epoch"], create_asked=data["create_asked"], request=request,
                    passed_over=set(data["passed_over"]), given_up=set(data["given_up"]),
                    failed={k: set(v) for k, v in data["failed"].items()},
-                   preferred=data["preferred"])
+                   preferred=data["preferred"], relink=data.get("relink"))
 
     def new_epoch(self, membership_changed=True):
         """Move to a fresh epoch: every member needs the new key, nobody has made it yet."""

@@ -17,9 +17,9 @@ class KeyDistribution:
         self.courier = courier
         self.socketio = courier.socketio
 
-    def new_epoch(self, room):
-        """A membership change: nobody may keep using the key of the old member set."""
-        room.keys.new_epoch()
+    def new_epoch(self, room, membership_changed=True):
+        """A membership (or link) change: nobody may keep using the key of the old epoch."""
+        room.keys.new_epoch(membership_changed)
 
     def plan(self, room, skip_sid=None):
         """Ask the right member to create the room key, if anyone needs it.
@@ -31,8 +31,10 @@ class KeyDistribution:
         request = plan.request
         if request is None:
             return
+        relink = room.keys.relink
         rekey = {"epoch": request.epoch, "creator": request.server,
-                 "passed_over": plan.passed_over}
+                 "passed_over": plan.passed_over,
+                 "relink": relink["by"] if relink and relink["epoch"] == request.epoch else None}
         self.socketio.emit("rekey", rekey, to=room.room_id, skip_sid=skip_sid)
         self.courier.presence.buffer(room, "rekey", rekey)
         creator = room.members[request.server]

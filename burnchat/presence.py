@@ -20,7 +20,7 @@ from .rooms import RoomError
 # What an away member must not miss to pick up where it was (countdown and room
 # state come fresh with the resume ack).
 BUFFERED_EVENTS = frozenset({"message", "member_joined", "member_left", "member_away",
-                             "member_back", "rekey", "room_key"})
+                             "member_back", "rekey", "room_key", "member_announced"})
 NOT_RESUMABLE = "This seat can't be taken back - join the room again."
 
 

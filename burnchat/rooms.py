@@ -43,6 +43,7 @@ class Member:
     away_until: float | None = None  # while its socket is gone: the end of its grace window
     buffer: list = field(default_factory=list)  # [event, data] it missed while away, in order
     buffer_bytes: int = 0
+    announce_due: bool = False  # the link changed: its announcement under the new link is awaited (relink)
 
     @property
     def away(self):

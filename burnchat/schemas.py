@@ -146,8 +146,20 @@ class AdminAuth(Schema):
 
 
 class AdminKick(Schema):
-    """`admin_kick`: remove one member."""
+    """`admin_kick`: remove one member; with `join_key_hash` the link changes too (PROTOCOL.md §5.6)."""
     member_id: Id
+    join_key_hash: _b64u(c.HASH_CHARS) | None = None
+
+
+class AdminRelink(Schema):
+    """`admin_relink`: change the room's link; the hash of the new link's join key."""
+    join_key_hash: _b64u(c.HASH_CHARS)
+
+
+class Announce(Schema):
+    """`announce`: a member's name and MAC again, under the new link after a relink (§5.6)."""
+    enc_name: _b64u(c.ENC_NAME_CHARS)
+    mac: _b64u(c.MAC_CHARS)
 
 
 class AdminLock(Schema):

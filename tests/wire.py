@@ -88,11 +88,11 @@ class Peer:
             return self.client.call(event, timeout=timeout)
         return self.client.call(event, data, timeout=timeout)
 
-    def join(self, room, member_id=None, resumable=False):
+    def join(self, room, member_id=None, resumable=False, join_key=None):
         """Join `room` with a fresh announcement (and a resume secret if `resumable`); the ack."""
         ann = announcement(member_id)
         self.member_id = ann["member_id"]  # key requests may arrive before the ack
-        extra = {}
+        extra = {} if join_key is None else {"join_key": join_key}
         if resumable:
             self.resume_secret = b64u(16)
             raw = base64.urlsafe_b64decode(self.resume_secret + "==")

@@ -136,7 +136,8 @@ def test_unresponsive_creator_is_passed_over_and_named(live_server):
     request = helper.wait_event("key_request", timeout=5)
     assert request == {"epoch": 3, "for": [silent.member_id]}
     rekey = helper.wait_event("rekey", lambda d: d["epoch"] == 3)
-    assert rekey == {"epoch": 3, "creator": helper.member_id, "passed_over": silent.member_id}
+    assert rekey == {"epoch": 3, "creator": helper.member_id, "passed_over": silent.member_id,
+                     "relink": None}
     close_all(silent, helper)
 
 
