@@ -22,6 +22,7 @@ import { Sending } from "./sending.js";
 import { Members } from "./members.js";
 import { HeldBack, shouldHold, checkEnvelope } from "./receiving.js";
 import { newResumeSecret, resumeHeads, readResumeAck, missedEvents } from "./resume-state.js";
+import { LinkChange } from "./relink.js";
 
 export { CONFIRM_MS } from "./keywatch.js";
 export { TRANSIENT_REFUSALS } from "./sending.js";
@@ -54,6 +55,7 @@ export class RoomSession {
   #sending;                 // outbox, envelopes in flight, our acknowledged chain head (sending.js, §6.6)
   #resume = null;           // the resume secret R (b64u), until wipe (§7.4)
   #passedOver = new Map();  // memberId -> times rekey named it passed over
+  #relink = new LinkChange(); // a link change we make or await (relink.js, §5.6)
   #wait = { target: 0, since: 0 }; #reportedMissing = new Set();
   #textSinceDigest = false; #lastDigestAt = -Infinity;
   #queue = Promise.resolve();
@@ -226,14 +228,69 @@ export class RoomSession {
   }
 
   /** `rekey`: moves to its epoch and counts who was passed over; from the second time, returns that member. */
-  onRekey({ epoch, passed_over: passedOver = null } = {}) {
+  onRekey({ epoch, passed_over: passedOver = null, relink = null } = {}) {
     const newer = Number.isSafeInteger(epoch) && epoch > this.#epoch;
     this.setEpoch(epoch);
     if (newer) this.#watch.rekey({ passedOver });
+    if (newer) this.#relink.noteRekey(epoch, relink, this.memberId, (id) => this.#members.has(id));
     if (typeof passedOver !== "string") return { passedOverTwice: null };
     const count = (this.#passedOver.get(passedOver) ?? 0) + 1;
     this.#passedOver.set(passedOver, count);
     return { passedOverTwice: count >= 2 ? this.member(passedOver) : null };
+  }
+
+  /**
+   * The admin changes the room's link (§5.6): a fresh link secret S' -> {secret, joinKeyHash}; send
+   * joinKeyHash with admin_kick or admin_relink, and cancelRelink() if the server refuses. Once a
+   * `rekey` names us, takeResendable() seals S' in a `link` message; sent() then answers {relink}.
+   */
+  prepareRelink() {
+    if (!this.#identity || !this.#acks) throw new ProtocolError("not_ready");
+    return this.#relink.prepare();
+  }
+
+  /** The server refused our admin_kick / admin_relink: the link stays as it was. */
+  cancelRelink() {
+    this.#relink.cancel();
+  }
+
+  /**
+   * Moves to link secret `secret`: announcements are checked under it from now on, and ours is sealed
+   * again -> {secret, announce: {enc_name, mac}} (send `announce`; show the new link).
+   */
+  async #adoptLink(secret) {
+    const linkKeys = await deriveLinkKeys(secret, this.#roomId);
+    const { joinKey } = await deriveJoinKey(secret);
+    if (!this.#identity) throw new ProtocolError("not_ready"); // wiped while we awaited
+    this.#linkKeys = linkKeys;
+    this.#joinKey = joinKey;
+    const { enc_name: encName, mac } = await sealAnnouncement({
+      linkKeys, roomId: this.#roomId, memberId: this.memberId, identity: this.#identity, name: this.#self.name,
+    });
+    return { secret, announce: { enc_name: encName, mac } };
+  }
+
+  /**
+   * `member_announced` (§5.6): a member's announcement under the new link. A member we accept must keep
+   * its keys and name (else flagged); one we never accepted (its old announcement failed under our link)
+   * is taken like a newcomer. -> the member or null.
+   */
+  memberAnnounced(announcement) {
+    return this.#serial(async () => {
+      const id = announcement?.member_id;
+      const known = this.#members.get(id);
+      if (!known) return id === this.memberId || this.#members.wasRemoved(id) ? null : this.#addMember(announcement);
+      try {
+        const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
+        if (opened.ecdhPub === known.ecdhPub && opened.sigPub === known.sigPub && opened.name === known.name) {
+          return this.member(id);
+        }
+      } catch {
+        // a MAC or name that fails under the new link: flagged below
+      }
+      this.#flagged += 1;
+      return null;
+    });
   }
 
   /** Starts the key_missing clock when the epoch we wait for changes. */
@@ -427,6 +484,8 @@ export class RoomSession {
       if (digestDropped) this.#textSinceDigest = true; // a fresh one replaces it
       if (!this.#canSeal()) return [];
       if (!this.#key.confirmed) return [await this.#confirm()];
+      const link = this.#relink.bodyFor(this.#key.epoch);
+      if (link) return [await this.#sealBody(link, "link")];
       const item = this.#sending.nextQueued();
       if (!item) return [];
       try {
@@ -445,7 +504,11 @@ export class RoomSession {
   sent(envelope) {
     return this.#serial(async () => {
       const entry = this.#sending.takeSent(envelope);
-      return entry ? this.#acknowledge(entry) : null;
+      if (!entry) return null;
+      const shown = this.#acknowledge(entry);
+      const ours = entry.kind === "link" ? this.#relink.takeOurs() : null;
+      if (ours) return { relink: await this.#adoptLink(ours) };
+      return shown;
     });
   }
 
@@ -537,6 +600,11 @@ export class RoomSession {
       return { digest: true, notices };
     }
     if (body.t === "confirm") return { confirm: true, notices };
+    if (body.t === "link") {
+      const secret = this.#relink.accept(memberId, epoch, body);
+      if (!secret) return { ignored: true, notices };
+      return { relink: await this.#adoptLink(secret), memberId, name: this.member(memberId)?.name ?? null, notices };
+    }
     if (body.t !== "text") return { ignored: true, notices };
     const outOfOrder = this.#transcript.outOfOrder(body.after);
     const afterReplies = this.#transcript.shown([memberId, epoch, seq], { late });
@@ -592,6 +660,7 @@ export class RoomSession {
     this.#transcript = null;
     this.#members = new Members();
     this.#passedOver = new Map();
+    this.#relink.clear();
     this.#watch = new KeyWatch(this.#now);
     this.#reportedMissing = new Set();
     this.#held = new HeldBack(this.#now);
