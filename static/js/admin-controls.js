@@ -8,16 +8,21 @@ import { errorText, formatDuration, part, parts, userText } from "./ui.js";
 const CAP_SLACK_MS = 1000; // the server treats "within a second of the cap" as at the cap
 
 export class AdminControls {
-  #root; #request; #onExtended; #confirmKick; #statusTimer = 0; #kicking = new Set();
+  #root; #request; #onExtended; #confirmKick; #relink; #statusTimer = 0; #kicking = new Set();
   #state = { locked: false, expiresAt: 0, maxExpiresAt: Infinity };
 
   /**
    * `onExtended(expiresAt, now)` lets the page move its countdown as soon as the ack lands;
    * `confirmKick(person, ack)` resolves true once the page has proof the member is out, false
    * if not; without it (the /admin page holds no key) the ack is all there is, and it says so.
+   * `relink` ({prepare, cancel}, the room page only) makes the new link Ban and "New link" need (§5.6).
    */
-  constructor(root, { request, onExtended = () => {}, confirmKick = null }) {
+  constructor(root, { request, onExtended = () => {}, confirmKick = null, relink = null }) {
     this.#root = root;
+    this.#relink = relink;
+    const newLink = part(root, "new-link");
+    newLink.hidden = !relink; // the /admin page holds no key: it can't hand a new link to anyone
+    newLink.addEventListener("click", () => this.#changeLink(newLink));
     this.#request = request;
     this.#onExtended = onExtended;
     this.#confirmKick = confirmKick;
@@ -122,12 +127,42 @@ export class AdminControls {
     return this.#kicking.has(memberId);
   }
 
-  /** Removes a member: "Removing...", then "Removed" only with proof (confirmKick), else a warning. */
-  async kick(person, button) {
+  /** A new link's join-key hash for the server, or null (said) when the session can't make one now. */
+  async #newLinkHash() {
+    try {
+      return (await this.#relink.prepare()).joinKeyHash;
+    } catch {
+      this.#say("The link can't change while the room key is being set up - try again in a moment.", "error");
+      return null;
+    }
+  }
+
+  /** "New link": the old link stops admitting anyone; our client hands the new one to the members. */
+  async #changeLink(button) {
+    const hash = await this.#newLinkHash();
+    if (!hash) return;
+    const ack = await this.#run(button, "admin_relink", { join_key_hash: hash });
+    if (!ack.ok) this.#relink.cancel();
+    else this.#say("Changing the link...");
+  }
+
+  /** Our link message reached the server (§5.6). */
+  linkChanged() {
+    this.#say("New link ready: the old one no longer lets anyone in. Copy link gives the new one.", "ok");
+  }
+
+  /**
+   * Removes a member: "Removing...", then "Removed" only with proof (confirmKick), else a warning.
+   * `relink` (Ban) changes the link in the same step, so the old link admits nobody any more.
+   */
+  async kick(person, button, { relink = false } = {}) {
+    const hash = relink && this.#relink ? await this.#newLinkHash() : null;
+    if (relink && !hash) return;
     this.#kicking.add(person.memberId);
     this.#say(["Removing ", { name: person.name }, "..."]);
-    const ack = await this.#run(button, "admin_kick", { member_id: person.memberId });
+    const ack = await this.#run(button, "admin_kick", { member_id: person.memberId, ...(hash ? { join_key_hash: hash } : {}) });
     if (!ack.ok) {
+      if (hash) this.#relink.cancel();
       this.#kicking.delete(person.memberId);
       return;
     }

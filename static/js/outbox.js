@@ -19,16 +19,18 @@ function failedText(code) {
 }
 
 export class Outbox {
-  #log; #session; #emit; #online; #name;
+  #log; #session; #emit; #online; #name; #onRelink;
   #bubbles = new Map(); // localId -> bubble node, for the current session only
   #pumping = false; #again = false; #retries = 0; #retryTimer = 0;
 
   /**
    * `log`: the MessageLog; `session()`: the current RoomSession or null; `emit(envelope)`: sends one
    * `message` and resolves its ack (never buffered offline, see net.js request); `online()`: true
-   * while the socket is joined and usable; `name()`: our display name for the bubbles.
+   * while the socket is joined and usable; `name()`: our display name for the bubbles;
+   * `onRelink(relink)`: the server took our link message (§5.6), so the new link is ours now.
    */
-  constructor({ log, session, emit, online, name }) {
+  constructor({ log, session, emit, online, name, onRelink = () => {} }) {
+    this.#onRelink = onRelink;
     this.#log = log;
     this.#session = session;
     this.#emit = emit;
@@ -105,7 +107,8 @@ export class Outbox {
     if (ack.ok) {
       this.#retries = 0;
       const info = await session.sent(envelope);
-      if (info) this.#settle(info.localId, "sent");
+      if (info?.relink) this.#onRelink(info.relink);
+      else if (info) this.#settle(info.localId, "sent");
       return true;
     }
     const code = ack.code || "internal";

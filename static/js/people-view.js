@@ -14,8 +14,18 @@ function hueOf(fingerprint) {
   return parseInt((fingerprint || "0").replace(/\s/g, "").slice(0, 4), 16) % 360 || 0;
 }
 
-/** One list item: [avatar] name (you) / fingerprint  [Kick]. */
-function personItem(person, onKick) {
+/** A small danger button for one person. */
+function personButton(label, title, testid, action) {
+  const button = make("button", "btn btn--danger-ghost btn--compact person__kick", label);
+  button.type = "button";
+  button.title = title;
+  button.dataset.testid = testid;
+  button.addEventListener("click", () => action(button));
+  return button;
+}
+
+/** One list item: [avatar] name (you) / fingerprint  [Kick] [Ban]. */
+function personItem(person, onKick, onBan) {
   const item = make("li", `person${person.isSelf ? " person--self" : ""}${person.flagged ? " person--flagged" : ""}${person.away ? " person--away" : ""}`);
   item.dataset.memberId = person.memberId;
   item.dataset.testid = "person";
@@ -32,16 +42,15 @@ function personItem(person, onKick) {
   info.append(print);
   item.firstChild.setAttribute("aria-hidden", "true");
   item.append(info);
-  if (onKick && !person.isSelf) {
-    const kick = make("button", "btn btn--danger-ghost btn--compact person__kick", "Kick");
-    kick.type = "button";
-    kick.addEventListener("click", () => onKick(person, kick));
-    item.append(kick);
-  }
+  if (person.isSelf) return item;
+  const actions = make("span", "person__actions");
+  if (onKick) actions.append(personButton("Kick", "Remove from the room (the link still lets them back in)", "kick", (b) => onKick(person, b)));
+  if (onBan) actions.append(personButton("Ban", "Kick and change the link: the old link stops working for everyone", "ban", (b) => onBan(person, b)));
+  if (actions.childNodes.length) item.append(actions);
   return item;
 }
 
-/** Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick` adds Kick buttons. */
-export function renderPeople(list, people, { onKick = null } = {}) {
-  list.replaceChildren(...people.map((person) => personItem(person, onKick)));
+/** Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick` / `onBan` add Kick / Ban buttons. */
+export function renderPeople(list, people, { onKick = null, onBan = null } = {}) {
+  list.replaceChildren(...people.map((person) => personItem(person, onKick, onBan)));
 }

@@ -11,9 +11,10 @@ export class RoomAdmin {
 
   /**
    * `log`: the MessageLog; `keys`: RoomKeys (confirmRemoval); `session()`: the current
-   * RoomSession; `onExtended(expiresAt, now)`: the countdown follows an extension.
+   * RoomSession; `onExtended(expiresAt, now)`: the countdown follows an extension; `relink`:
+   * {prepare, cancel} of the session's link change (§5.6), for Ban and New link.
    */
-  constructor({ root, log, keys, session, onExtended, send }) {
+  constructor({ root, log, keys, session, onExtended, send, relink }) {
     this.#root = root;
     this.#log = log;
     this.#keys = keys;
@@ -22,6 +23,7 @@ export class RoomAdmin {
       request: send,
       onExtended,
       confirmKick: (person, ack) => this.#confirmKick(person, ack),
+      relink,
     });
   }
 
@@ -52,9 +54,14 @@ export class RoomAdmin {
     this.#controls.update(state);
   }
 
-  /** The Kick button's action. */
-  kick(person, button) {
-    return this.#controls.kick(person, button);
+  /** The Kick button's action; Ban's with `relink` (kick and change the link). */
+  kick(person, button, { relink = false } = {}) {
+    return this.#controls.kick(person, button, { relink });
+  }
+
+  /** Our link message reached the server: the new link is the room's. */
+  linkChanged() {
+    this.#controls.linkChanged();
   }
 
   /** True while our kick of `memberId` waits for its proof. */

@@ -24,7 +24,7 @@ const OFFLINE_TEXT = "Offline - your messages will be sent when you're back";
 
 export class RoomChat {
   #roomId; #secret; #pin; #name = "";
-  #countdown; #onEnd; #onState;
+  #countdown; #onEnd; #onState; #onLink; #announce = null;
   #connection; #session = null; #queue = new EventQueue();
   #log; #composer; #admin; #claim; #people; #outbox; #messages; #resume;
   #notices; #keys; #safety; #timer; #rejected;
@@ -38,14 +38,16 @@ export class RoomChat {
     key_request: (data) => this.#onKeyRequest(data),
     room_key: (data) => this.#onRoomKey(data),
     message: (data) => this.#messages.open(data),
+    member_announced: (data) => this.#onAnnounced(data),
   };
 
   /**
    * `root`: the room markup; `pin`: the admin PIN when the creator came from the home page
    * (kept in memory only); `countdown`: the page's Countdown; `onEnd(kind, detail)` and
-   * `onState({locked, count})` tell the page what happened.
+   * `onState({locked, count})` tell the page what happened; `onLink(secret)`: the room's link changed (§5.6).
    */
-  constructor({ root, roomId, secret, pin = null, countdown, onEnd, onState }) {
+  constructor({ root, roomId, secret, pin = null, countdown, onEnd, onState, onLink = () => {} }) {
+    this.#onLink = onLink;
     this.#roomId = roomId;
     this.#secret = secret;
     this.#pin = pin;
@@ -57,6 +59,7 @@ export class RoomChat {
     this.#outbox = new Outbox({
       log: this.#log, session: () => (this.#ended ? null : this.#session), name: () => this.#name,
       emit: (envelope) => request(this.#socket, "message", envelope), online: () => this.#live && this.#connection.connected,
+      onRelink: (relink) => this.#relinked(relink, null),
     });
     this.#composer = new Composer(part(root, "composer"), { onSend: async (text) => this.#outbox.write(text) });
     this.#notices = new IntegrityNotices(this.#log, (id) => this.#session?.member(id)?.name ?? null);
@@ -74,12 +77,17 @@ export class RoomChat {
       root, log: this.#log, keys: this.#keys, session: () => this.#session,
       send: (event, payload) => this.#request(event, payload),
       onExtended: (expiresAt, now) => this.#countdown.update(expiresAt, now),
+      relink: {
+        prepare: () => this.#session.prepareRelink(),
+        cancel: () => this.#session?.cancelRelink(),
+      },
     });
     this.#claim = new AdminClaim(root, { claim: (pin) => this.claimAdmin(pin) });
     this.#people = new RoomPeople({ root, session: () => this.#session, admin: this.#admin, claim: this.#claim });
     this.#messages = new RoomMessages({
       session: () => this.#session, ended: () => this.#ended, schedule: (fn) => this.#queue.push(fn), log: this.#log,
       notices: this.#notices, rejected: this.#rejected, heard: () => this.#people.refreshUnconfirmed(),
+      onRelink: (relink, name) => this.#relinked(relink, name),
     });
     this.#resume = new RoomResume({
       root, connection: this.#connection, queue: this.#queue, log: this.#log, timer: this.#timer,
@@ -265,6 +273,40 @@ export class RoomChat {
     await this.#messages.releaseHeld();
   }
 
+  /**
+   * The room's link changed (§5.6): the new secret replaces the old one for Copy link and any rejoin,
+   * and our announcement under it goes to the server for newcomers. `by` is the sender's name (null: us).
+   */
+  async #relinked({ secret, announce }, by) {
+    this.#secret = secret;
+    this.#onLink(secret);
+    this.#announce = announce;
+    const what = "The old link no longer lets anyone in - Copy link gives the new one.";
+    if (by === null) {
+      this.#admin.linkChanged();
+      this.#log.addSystem(["You changed the room's link. ", what], "key");
+    } else {
+      this.#log.addSystem([{ name: by }, " changed the room's link. ", what], "key");
+    }
+    await this.#sendAnnounce();
+  }
+
+  /** Our announcement under the new link, until the server has it (a resume sends it again). */
+  async #sendAnnounce() {
+    if (!this.#announce || !this.#live) return;
+    const ack = await request(this.#socket, "announce", this.#announce);
+    if (ack.ok || !["offline", "timeout"].includes(ack.code)) this.#announce = null;
+  }
+
+  /** `member_announced`: a member's announcement under the new link, checked against what we know. */
+  async #onAnnounced(announcement) {
+    const known = this.#session.member(announcement?.member_id);
+    const member = await this.#session.memberAnnounced(announcement);
+    if (member && !known) this.#log.addSystem([{ name: member.name }, " joined"], "join");
+    if (!member) this.#rejected.show(this.#session);
+    this.#keyChanged();
+  }
+
   /** The key, the floor or the members changed: composer, safety code and people list follow. */
   #keyChanged() {
     const session = this.#session;
@@ -275,6 +317,7 @@ export class RoomChat {
     this.#safety.show(session.safetyCode(), { current });
     this.#people.refreshUnconfirmed(true);
     this.#outbox.pump(); // a key held, a rekey, a resume: queued texts may go out now
+    this.#sendAnnounce(); // after a resume, if the first try found us offline
   }
 
   /** Lock, head count and expiry changed. */
@@ -320,7 +363,7 @@ export class RoomChat {
     this.#rejected.wipe();
     this.#session?.wipe();
     this.#session = null;
-    this.#pin = this.#secret = null;
+    this.#pin = this.#secret = this.#announce = null;
     this.#live = false;
     this.#connection.close();
   }

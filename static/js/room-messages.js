@@ -4,14 +4,16 @@
 import { HOLD_BACK_MS } from "./protocol.js";
 
 export class RoomMessages {
-  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #heldTimer = 0;
+  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #onRelink; #heldTimer = 0;
 
   /**
    * `session()`: the current RoomSession or null; `ended()`: true once the chat ended;
    * `schedule(fn)`: runs fn in the chat's event queue; `log`, `notices`, `rejected`: the
-   * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from.
+   * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from;
+   * `onRelink(relink, name)`: the member the server named sent the room's new link (§5.6).
    */
-  constructor({ session, ended, schedule, log, notices, rejected, heard }) {
+  constructor({ session, ended, schedule, log, notices, rejected, heard, onRelink = () => {} }) {
+    this.#onRelink = onRelink;
     this.#session = session;
     this.#ended = ended;
     this.#schedule = schedule;
@@ -35,6 +37,7 @@ export class RoomMessages {
   /** What open() gave: notices as system lines, then a text (with its late / out-of-order note). */
   #show(result) {
     this.#notices.show(result.notices);
+    if (result.relink) this.#onRelink(result.relink, result.name);
     if (result.text === undefined) {
       this.#heard(); // a confirm or digest: its sender has been heard from
       return;

@@ -33,8 +33,10 @@ export class RoomPeople {
       if (person.away) return { ...person, label: AWAY_LABEL, labelClass: "tag--away" };
       return silent.has(person.memberId) ? { ...person, label: UNCONFIRMED_LABEL, labelClass: "tag--warn" } : person;
     });
-    const onKick = this.#admin.active ? (person, button) => this.#admin.kick(person, button) : null;
-    renderPeople(part(this.#root, "people"), people, { onKick });
+    const admin = this.#admin.active;
+    const onKick = admin ? (person, button) => this.#admin.kick(person, button) : null;
+    const onBan = admin ? (person, button) => this.#admin.kick(person, button, { relink: true }) : null;
+    renderPeople(part(this.#root, "people"), people, { onKick, onBan });
     this.#claim.show(!this.#admin.active);
     part(this.#root, "people-count").textContent = String(people.length);
   }

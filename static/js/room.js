@@ -126,6 +126,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
       root, roomId, secret, pin, countdown,
       onEnd: (kind, detail) => end(kind, detail),
       onState: showState,
+      onLink: (fresh) => { secret = fresh; }, // Copy link and a reload hand out the new link from now on
     });
     const result = await chat.join(name);
     button.disabled = false;

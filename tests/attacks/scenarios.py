@@ -5,6 +5,7 @@ malicious or compromised server would do instead (issue 10's attack review).
 The clients must notice every one of them on their own.
 """
 
+from burnchat import admin, courier as courier_module
 from burnchat.admin import AdminDesk
 from burnchat.courier import Courier
 from burnchat.keys import KeyDistribution
@@ -19,7 +20,7 @@ def _others(room, *exclude_sids):
 
 def phantom_kick():
     """Ack the kick, tell only the admin, keep the member, and let someone else rekey."""
-    def kick(self, sid, member_id):
+    def kick(self, sid, member_id, join_key_hash=None):
         courier = self.courier
         room = self.room(sid)
         if member_id not in room.members:
@@ -36,7 +37,7 @@ def phantom_kick():
 
 def phantom_kick_silent():
     """Ack the kick and tell the admin, and then do nothing at all."""
-    def kick(self, sid, member_id):
+    def kick(self, sid, member_id, join_key_hash=None):
         room = self.room(sid)
         self.socketio.emit("member_left", {"member_id": member_id, "reason": "kicked"}, to=sid)
         return {"epoch": room.keys.epoch + 1, "creator": True}
@@ -181,8 +182,21 @@ def split():
     KeyDistribution.plan, KeyDistribution.deliver, Relay.send = plan, deliver, send
 
 
+def old_link_lives():
+    """Ban: accept the new link, but keep admitting the old one, so the banned member walks back in."""
+    real_set_link = admin.set_link
+
+    def set_link(room, join_key_hash, by):
+        kept = room.join_key_hash
+        real_set_link(room, join_key_hash, by)
+        room.join_key_hash = kept
+    admin.set_link = set_link
+    courier_module.set_link = set_link
+
+
 SCENARIOS = {"phantom_kick": phantom_kick, "phantom_kick_silent": phantom_kick_silent,
-             "ghost": ghost, "drop": drop, "equivocate": equivocate, "split": split}
+             "ghost": ghost, "drop": drop, "equivocate": equivocate, "split": split,
+             "old_link_lives": old_link_lives}
 
 
 def install(name):

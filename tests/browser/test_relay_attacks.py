@@ -99,3 +99,30 @@ def test_ghost_member_is_named_as_someone_you_dont_see(people, evil_server):
     expect(ana.system_line(MISMATCH)).to_have_count(0)  # the creator's roster is the one the key commits to
     assert ben.layout_problems() == []
     shot(ben.page, "21-ghost-warning-phone")
+
+
+def test_ban_holds_when_the_server_keeps_admitting_the_old_link(people, evil_server):
+    """old_link_lives: the server lets banned Cy back in with the old link. Ana and Ben check
+    announcements under the new link, so they refuse Cy's (the rejected count says so) and never
+    key Cy: Cy's page never holds a key again."""
+    server = evil_server("old_link_lives")
+    ana = people("Ana", server=server)
+    room = ana.create_room()
+    ana.enter_room("Ana")
+    ben, cy = people("Ben", server=server), people("Cy", server=server)
+    ben.join(room.link, "Ben")
+    cy.join(room.link, "Cy")
+    expect(ana.people()).to_have_count(3)
+    held_before_ban = cy.held_epochs()
+    ana.people().filter(has_text="Cy").get_by_role("button", name="Ban").click()
+    expect(cy.page.get_by_role("heading", name="You were removed")).to_be_visible()
+    expect(ben.system_line("Ana changed the room's link")).to_have_count(1)
+    cy.open(room.link)
+    cy.join_as("Cy", ready=False)
+    for person in (ana, ben):
+        expect(person.page.get_by_test_id("rejected")).to_be_visible()
+        expect(person.people()).to_have_count(2)
+    # The server insists on keying Cy, which no honest member does: nobody gets a key with Cy in it.
+    expect(cy.composer).not_to_be_editable()
+    assert cy.held_epochs() == held_before_ban
+    shot(cy.page, "relink-banned-rejoin")
