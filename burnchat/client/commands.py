@@ -7,7 +7,7 @@ A line starting with `/` is a command; `//` sends the rest with one slash; `/me`
 from . import crypto
 from .display import one_line
 
-ADMIN_COMMANDS = ("kick", "lock", "unlock", "extend", "burn")
+ADMIN_COMMANDS = ("kick", "ban", "newlink", "lock", "unlock", "extend", "burn")
 EXTEND_MINUTES = {"5": 300, "30": 1800}
 BURN_CONFIRM = ("yes", "y")
 
@@ -17,9 +17,12 @@ HELP = (
     "  /who            people in the room with their key fingerprints",
     "  /safety         this key's safety code: compare it with everyone, out loud or elsewhere",
     "  /clear          clear the messages on your screen",
+    "  /link           the room's link, to share (it changes when the admin bans someone)",
     "  /quit           leave the room (Ctrl-C too)",
     "  /admin PIN      claim the admin controls with the room's PIN",
-    "  /kick NAME      remove someone (admin)",
+    "  /kick NAME      remove someone (admin); they can come back with the link",
+    "  /ban NAME       remove someone and change the link, so the old one lets nobody in (admin)",
+    "  /newlink        change the room's link; everyone here gets the new one (admin)",
     "  /lock, /unlock  stop or allow newcomers (admin)",
     "  /extend 5|30    add 5 or 30 minutes (admin)",
     "  /burn           burn the room for everyone, now (admin; asks first)",
@@ -139,7 +142,30 @@ class Commands:
             self.admin = bool(self.chat.connection.call(
                 "admin_auth", {"room": self.chat.link.room_id, "pin": self.pin}).get("ok"))
 
-    def do_kick(self, name):
+    def do_link(self, _argument):
+        """The room's current link (after a ban, the new one)."""
+        link = self.chat.link
+        self.chat.status(f"{link.base_url}/r/{link.room_id}#{link.secret}")
+
+    def do_ban(self, name):
+        """Kick and change the link (§5.6): the kicked person's copy of the link admits nobody."""
+        self.do_kick(name, relink=True)
+
+    def do_newlink(self, _argument):
+        """Change the link: our client hands the new one to the members inside the next epoch."""
+        try:
+            _, join_key_hash = self.chat.session.prepare_relink()
+        except crypto.ProtocolError:
+            self.chat.status("The link can't change before you hold the room key", tone="warn")
+            return
+        ack = self.chat.connection.call("admin_relink", {"join_key_hash": join_key_hash})
+        if not ack.get("ok"):
+            self.chat.session.cancel_relink()
+            self.chat.status(f"The link didn't change: {ack.get('error', ack.get('code'))}", tone="warn")
+            return
+        self.chat.status("Changing the link...")
+
+    def do_kick(self, name, relink=False):
         """Remove a member by (disambiguated) name: "Removing...", then "Removed" only with proof."""
         wanted = crypto.name_for_comparison(name).casefold()
         matches = [m for m in self.chat.session.members()
@@ -149,9 +175,14 @@ class Commands:
                              "Usage: /kick NAME (as /who shows it)", tone="warn")
             return
         member = matches[0]
+        payload = {"member_id": member["member_id"]}
+        if relink:
+            _, payload["join_key_hash"] = self.chat.session.prepare_relink()
         self.chat.status(f"Removing {one_line(member['name'])}...")
-        ack = self.chat.connection.call("admin_kick", {"member_id": member["member_id"]})
+        ack = self.chat.connection.call("admin_kick", payload)
         if not ack.get("ok"):
+            if relink:
+                self.chat.session.cancel_relink()
             self.chat.status(f"Not removed: {ack.get('error', ack.get('code'))}", tone="warn")
             return
         self.chat.session.kick_started(member["member_id"])

@@ -22,6 +22,7 @@ from .epoch import create_epoch, open_epoch
 from .keywatch import CONFIRM_SECONDS, KeyWatch  # noqa: F401 (CONFIRM_SECONDS: §5.5, for callers)
 from .members import Members
 from .receiving import HOLD_BACK_SECONDS, MAX_HELD_MESSAGES, HeldBack, check_envelope, should_hold  # noqa: F401
+from .relink import LinkChange
 from .resume_state import MAX_RESUME_HEADS, missed_events, new_resume_secret, read_resume_ack, resume_heads  # noqa: F401
 from .sending import TRANSIENT_REFUSALS, Sending  # noqa: F401 (TRANSIENT_REFUSALS: §6.6, for callers)
 from .transcript import Transcript, notice
@@ -73,6 +74,7 @@ class RoomSession:
         self._kicks = {}  # member_id -> (started, epoch held then)
         self._sending = Sending(self._acks)  # outbox, envelopes in flight, our acknowledged chain head (§6.6)
         self._resume = None  # the resume secret R (b64u), until wipe (§7.4)
+        self._relink = LinkChange()  # a link change we make or await (relink.py, §5.6)
 
     # --- joining -----------------------------------------------------------
 
@@ -206,6 +208,52 @@ class RoomSession:
             self._raise_floor()  # a newcomer must not get a key used before it came
         return member
 
+    def member_announced(self, announcement):
+        """`member_announced` (§5.6): a member's announcement under the new link; the member or None.
+
+        A member we accept must keep its keys and name (else flagged); one we never accepted (its
+        old announcement failed under our link) is taken like a newcomer.
+        """
+        self._require_started()
+        member_id = announcement.get("member_id") if isinstance(announcement, dict) else None
+        known = self.member(member_id)
+        if known is None:
+            if member_id == self.member_id or self._members.was_removed(member_id):
+                return None
+            return self.add_member(announcement)
+        try:
+            opened = crypto.open_announcement(self._link_keys, self.room_id, announcement)
+        except ProtocolError:
+            opened = None
+        if opened is not None and (opened.ecdh_pub, opened.sig_pub, opened.name) == (known.ecdh_pub, known.sig_pub, known.name):
+            return known
+        self.flagged_count += 1
+        return None
+
+    # --- changing the link (§5.6) ---------------------------------------------
+
+    def prepare_relink(self):
+        """The admin changes the link: (secret, join_key_hash); send the hash with admin_kick / admin_relink.
+
+        Once a `rekey` names us, take_resendable() seals the secret in a `link` message and sent()
+        answers {"relink": ...}. cancel_relink() if the server refuses. Needs `acks`.
+        """
+        self._require_started()
+        if not self._acks:
+            raise ProtocolError("not_ready")
+        return self._relink.prepare()
+
+    def cancel_relink(self):
+        """The server refused our admin_kick / admin_relink: the link stays as it was."""
+        self._relink.cancel()
+
+    def _adopt_link(self, secret):
+        """Move to link secret `secret` -> {"secret", "announce": {enc_name, mac}} (send `announce`)."""
+        self._link_keys = crypto.derive_link_keys(secret, self.room_id)
+        self._join_key, _ = crypto.derive_join_key(secret)
+        sealed = crypto.seal_announcement(self._link_keys, self.room_id, self.member_id, self._identity, self.name)
+        return {"secret": secret, "announce": {"enc_name": sealed["enc_name"], "mac": sealed["mac"]}}
+
     def remove_member(self, member_id):
         """Forget a member who left; its ID is never accepted again."""
         if not isinstance(member_id, str) or member_id == self.member_id:
@@ -251,6 +299,7 @@ class RoomSession:
         passed = event.get("passed_over")
         if newer:
             self._watch.rekey(passed)
+            self._relink.note_rekey(epoch, event.get("relink"), self.member_id, lambda m: self.member(m) is not None)
         if not isinstance(passed, str) or self.member(passed) is None:
             return {"passed_over_twice": None}
         self._passed_over[passed] = self._passed_over.get(passed, 0) + 1
@@ -462,6 +511,9 @@ class RoomSession:
             return []
         if not self._confirmed:
             return [self.make_confirm()]
+        link = self._relink.body_for(self._keys.epoch)
+        if link is not None:
+            return [self._seal(link, "link")]
         if not self._sending.queued:
             return []
         item = self._sending.next_queued()
@@ -474,7 +526,11 @@ class RoomSession:
     def sent(self, sealed):
         """The server acknowledged `sealed`; {local_id, text, me, epoch, seq} for a text, None otherwise."""
         entry = self._sending.take_sent(sealed)
-        return None if entry is None else self._acknowledge(entry)
+        if entry is None:
+            return None
+        shown = self._acknowledge(entry)
+        ours = self._relink.take_ours() if entry["kind"] == "link" else None
+        return {"relink": self._adopt_link(ours)} if ours else shown
 
     def refused(self, sealed, code):
         """The server refused `sealed` with `code` ("offline" / "timeout" when no answer came).
@@ -576,6 +632,12 @@ class RoomSession:
             return {"digest": True, "notices": notices}
         if body["t"] == "confirm":
             return {"confirm": True, "notices": notices}
+        if body["t"] == "link":
+            secret = self._relink.accept(sender.member_id, env["epoch"], body)
+            if secret is None:
+                return {"unknown": True, "notices": notices}
+            return {"relink": self._adopt_link(secret), "member_id": sender.member_id,
+                    "name": self.display_name(sender.member_id), "notices": notices}
         if body["t"] != "text":
             return {"unknown": True, "notices": notices}
         out_of_order = self._transcript.out_of_order(body["after"])

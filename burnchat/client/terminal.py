@@ -11,6 +11,7 @@ input line). Lines starting with `/` are commands (commands.py), never sent.
 """
 
 import codecs
+import dataclasses
 import json
 import math
 import os
@@ -147,6 +148,8 @@ class TerminalChat:
         """A message (to stdout) with its notices and order marks (to stderr)."""
         if result is None:
             return
+        if result.get("relink"):
+            self.relinked(result["relink"], result["name"])
         if result.get("text") is not None:
             self.show_text(result)
             if result.get("out_of_order"):
@@ -253,6 +256,7 @@ class TerminalChat:
             "interrupt": self.on_interrupt,
             "member_away": self.on_member_away,
             "member_back": self.on_member_back,
+            "member_announced": self.on_member_announced,
         }
 
     def check_deadlines(self):
@@ -345,7 +349,9 @@ class TerminalChat:
         ack = self.connection.call("message", sealed)
         if ack.get("ok"):
             shown = self.session.sent(sealed)
-            if shown is not None:
+            if shown is not None and "relink" in shown:
+                self.relinked(shown["relink"], None)
+            elif shown is not None:
                 self.show_own(shown["text"], shown["me"])
             return True
         code = ack.get("code") or "invalid"
@@ -369,6 +375,28 @@ class TerminalChat:
         name = self.session.display_name(member.member_id)
         self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})", tone="join")
         self.room_changed()
+
+    def on_member_announced(self, announcement):
+        """A member's announcement under the new link (§5.6): checked against the one we know."""
+        before = self.session.flagged_count
+        known = self.session.member(announcement.get("member_id")) if isinstance(announcement, dict) else None
+        member = self.session.member_announced(announcement)
+        if member is None:
+            self.report_flagged(before, self.session.flagged_count)
+        elif known is None:
+            name = self.session.display_name(member.member_id)
+            self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})", tone="join")
+            self.room_changed()
+
+    def relinked(self, relink, by):
+        """The room's link changed (§5.6): a rejoin uses the new one; our announcement under it goes out."""
+        self.link = dataclasses.replace(self.link, secret=relink["secret"])
+        who = "You" if by is None else printable(by)
+        self.status(f"{who} changed the room's link: the old one no longer lets anyone in. /link shows the new one.",
+                    tone="key")
+        ack = self.connection.call("announce", relink["announce"])
+        if not ack.get("ok"):
+            self.status(f"Couldn't announce you under the new link: {ack.get('error', ack.get('code'))}", tone="warn")
 
     def report_flagged(self, before, after):
         """Say so when announcements were dropped for failing verification."""

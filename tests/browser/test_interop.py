@@ -51,3 +51,29 @@ def test_browser_and_python_client_agree_and_chat(people, app_server, terminal):
     assert py.exit_code() == 0
     expect(ana.log.get_by_test_id("system-line").filter(has_text="Py left")).to_have_count(1)
     expect(ana.people()).to_have_count(1)
+
+
+def test_a_browser_ban_moves_the_python_client_to_the_new_link(people, terminal):
+    """The browser admin bans a browser member; the terminal adopts the new link and keeps talking."""
+    ana = people("Ana")
+    room = ana.create_room()
+    ana.enter_room("Ana")
+    py = terminal(room.link, "Py")
+    py.status("Secured")
+    cy = people("Cy")
+    cy.join(room.link, "Cy")
+    expect(ana.people()).to_have_count(3)
+    ana.people().filter(has_text="Cy").get_by_role("button", name="Ban").click()
+    expect(cy.page.get_by_role("heading", name="You were removed")).to_be_visible()
+    py.status("Ana changed the room's link")
+    ana.page.get_by_role("button", name="Copy link").click()
+    new_link = ana.page.evaluate("navigator.clipboard.readText()")
+    ana.private.add(new_link.split("#", 1)[1])
+    py.say("/link")
+    assert py.status(new_link.split("#", 1)[0]).endswith(new_link)
+    dee = people("Dee")
+    dee.join(new_link, "Dee")
+    expect(dee.people().filter(has_text="Py")).to_have_count(1)  # Py's announcement under the new link
+    said = f"after the ban {secrets.token_hex(4)}"
+    py.say(said)
+    dee.expect_message(said, "Py")

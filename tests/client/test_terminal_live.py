@@ -114,3 +114,34 @@ def test_bad_link_exits_2_without_connecting(chats, link):
     chat = chats(link, "Anyone")
     assert chat.exit_code() == 2
     chat.status("Bad link")
+
+
+def test_ban_from_the_terminal_changes_the_link(live_server, chats):
+    """/ban: the banned terminal exits 3, the others move to the new link, the old one admits nobody."""
+    room, link, secret = room_link(live_server)
+    ann = chats(link, "Ann")
+    ann.status("Secured")
+    bob = chats(link, "Bob")
+    bob.status("Secured")
+    cat = chats(link, "Cat")
+    cat.status("Secured")
+    ann.say(f"/admin {room['pin']}")
+    ann.status("You hold the admin controls")
+    ann.say("/ban Cat")
+    assert cat.exit_code() == 3
+    ann.status("You changed the room's link")
+    bob.status("Ann changed the room's link")
+    ann.say("/link")
+    prefix = f"{live_server.url}/r/{room['room']}#"
+    new_link = prefix + ann.status(prefix).split(prefix, 1)[1].strip()
+    bob.say("/link")
+    assert bob.status(prefix).endswith(new_link)
+    assert new_link != link and secret not in new_link
+    late = chats(link, "Late")
+    assert late.exit_code() == 2
+    late.status("This link is incomplete or wrong")
+    dee = chats(new_link, "Dee")
+    dee.status("Secured")
+    assert "failed verification" not in dee.all_lines()
+    dee.say("hi from the new link")
+    assert bob.wait_line("out", lambda line: "new link" in line) == "Dee: hi from the new link"
