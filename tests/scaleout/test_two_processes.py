@@ -6,7 +6,8 @@ import time
 import requests
 
 from tests.server import ServerProcess, wait_for
-from tests.wire import Peer
+from tests.integration.test_relink import join_key_and_hash
+from tests.wire import Peer, b64u
 
 
 def room_keys(redis_server, room_id):
@@ -127,3 +128,28 @@ def test_refuses_a_redis_that_persists(redis_server, tmp_path):
         allowed.stop(signal.SIGTERM)
     finally:
         persisting.stop()
+
+
+def test_a_ban_on_one_process_holds_on_the_other(two_processes):
+    """Kick and change the link (§5.6) through Redis: the new join-key hash, the relink rekey and the
+    re-announcement reach the other process; the old link is refused there too."""
+    a, b = two_processes
+    room, alice, bob = room_across(a, b)
+    carol = Peer(b.url)
+    assert carol.join(room["room"])["ok"]
+    carol.wait_keyed()
+    assert alice.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    new_key, new_hash = join_key_and_hash()
+    kicked = alice.call("admin_kick", {"member_id": carol.member_id, "join_key_hash": new_hash})
+    assert kicked["ok"] and kicked["creator"] is True
+    assert bob.wait_event("rekey", lambda d: d["epoch"] == kicked["epoch"])["relink"] == alice.member_id
+    assert Peer(b.url).join(room["room"])["code"] == "bad_link"
+    bob.wait_keyed(epoch=kicked["epoch"])
+    fresh = {"enc_name": b64u(160), "mac": b64u(32)}
+    assert bob.call("announce", fresh) == {"ok": True}
+    assert alice.wait_event("member_announced")["mac"] == fresh["mac"]
+    newcomer = Peer(a.url)
+    listed = {m["member_id"]: m for m in newcomer.join(room["room"], join_key=new_key)["members"]}
+    assert listed[bob.member_id]["mac"] == fresh["mac"] and carol.member_id not in listed
+    for peer in (alice, bob, carol, newcomer):
+        peer.close()
