@@ -336,6 +336,23 @@ def test_phantom_kick_silent_is_not_confirmed(evil_server, clients):
     assert cy.proc.poll() is None  # the server kept Cy in the room
 
 
+def test_ban_holds_when_the_server_keeps_admitting_the_old_link(evil_server, clients):
+    """old_link_lives: Ana bans Cy, the server lets Cy back in with the old link. Ana and Ben moved to
+    the new link, so Cy's announcement fails for both and nobody keys Cy again."""
+    server = evil_server("old_link_lives")
+    room, link, (ana, ben, cy) = room_of(server, clients, ["Ana", "Ben", "Cy"])
+    claim(ana, room)
+    ana.say("/ban Cy")
+    assert cy.exit_code() == EXIT_KICKED
+    find(ben, "Ana changed the room's link")
+    again = clients(link, "Cy")
+    find(again, "Joined as Cy")  # the server let the old link in
+    find(again, "whose announcement failed verification")  # Ana and Ben speak the new link only
+    for member in (ana, ben):
+        find(member, "whose announcement failed verification")
+    assert "Secured" not in printed(again)
+
+
 # --- (3) ghost and split ----------------------------------------------------------
 
 
