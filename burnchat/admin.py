@@ -76,6 +76,8 @@ class AdminDesk:
         if member is None:
             raise RoomError("not_member", "No such member in this room.")
         creator = self._own_member(sid, room, required=join_key_hash is not None)
+        if join_key_hash is not None and member_id == creator:
+            raise RoomError("invalid", "You can't ban yourself: only you would hold the new link.")
         if member.sid is not None:  # an away member has no socket (`to=None` would mean everyone)
             self.socketio.emit("kicked", {}, to=member.sid)
             connection = courier.connections.get(member.sid)

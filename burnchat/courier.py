@@ -248,7 +248,9 @@ class Courier:
         connection = self.member_connection(sid)
         with self.store.edit(connection.room_id) as room:
             self.check_live(room)
-            member = room.members[connection.member_id]
+            member = room.members.get(connection.member_id)
+            if member is None:  # removed meanwhile (on this process or another)
+                raise RoomError("not_member", "Join the room first.")
             if not member.announce_due:
                 raise RoomError("invalid", "The link hasn't changed since you announced yourself.")
             member.announcement = {**member.announcement, "enc_name": enc_name, "mac": mac}

@@ -9,6 +9,7 @@ from .display import one_line
 
 ADMIN_COMMANDS = ("kick", "ban", "newlink", "lock", "unlock", "extend", "burn")
 EXTEND_MINUTES = {"5": 300, "30": 1800}
+UNANSWERED = ("no_answer", "timeout")  # not a refusal: the server may have changed the link, and only we can hand it out
 BURN_CONFIRM = ("yes", "y")
 
 HELP = (
@@ -153,17 +154,25 @@ class Commands:
 
     def do_newlink(self, _argument):
         """Change the link: our client hands the new one to the members inside the next epoch."""
-        try:
-            _, join_key_hash = self.chat.session.prepare_relink()
-        except crypto.ProtocolError:
-            self.chat.status("The link can't change before you hold the room key", tone="warn")
+        join_key_hash = self.new_link_hash()
+        if join_key_hash is None:
             return
         ack = self.chat.connection.call("admin_relink", {"join_key_hash": join_key_hash})
         if not ack.get("ok"):
-            self.chat.session.cancel_relink()
+            if ack.get("code") not in UNANSWERED:
+                self.chat.session.cancel_relink()
             self.chat.status(f"The link didn't change: {ack.get('error', ack.get('code'))}", tone="warn")
             return
         self.chat.status("Changing the link...")
+
+    def new_link_hash(self):
+        """The join-key hash of a fresh link, or None (said) when the session can't change the link now."""
+        try:
+            return self.chat.session.prepare_relink()[1]
+        except crypto.ProtocolError as exc:
+            self.chat.status("The link is already changing - wait for it to finish" if exc.code == "busy"
+                             else "The link can't change before you hold the room key", tone="warn")
+            return None
 
     def do_kick(self, name, relink=False):
         """Remove a member by (disambiguated) name: "Removing...", then "Removed" only with proof."""
@@ -177,11 +186,13 @@ class Commands:
         member = matches[0]
         payload = {"member_id": member["member_id"]}
         if relink:
-            _, payload["join_key_hash"] = self.chat.session.prepare_relink()
+            payload["join_key_hash"] = self.new_link_hash()
+            if payload["join_key_hash"] is None:
+                return
         self.chat.status(f"Removing {one_line(member['name'])}...")
         ack = self.chat.connection.call("admin_kick", payload)
         if not ack.get("ok"):
-            if relink:
+            if relink and ack.get("code") not in UNANSWERED:
                 self.chat.session.cancel_relink()
             self.chat.status(f"Not removed: {ack.get('error', ack.get('code'))}", tone="warn")
             return

@@ -190,8 +190,10 @@ class RoomSession:
     # --- members -----------------------------------------------------------
 
     def add_member(self, announcement):
-        """Accept an announcement (MAC, name) or flag it; the Member or None."""
+        """Accept an announcement (MAC, name) or flag it; the Member or None (also while the link changes)."""
         self._require_started()
+        if self._deferred(announcement):
+            return None
         try:
             member = crypto.open_announcement(self._link_keys, self.room_id, announcement)
         except ProtocolError:
@@ -215,6 +217,10 @@ class RoomSession:
         old announcement failed under our link) is taken like a newcomer.
         """
         self._require_started()
+        return None if self._deferred(announcement) else self._announced(announcement)
+
+    def _announced(self, announcement):
+        """member_announced's check, with the link keys held now."""
         member_id = announcement.get("member_id") if isinstance(announcement, dict) else None
         known = self.member(member_id)
         if known is None:
@@ -241,7 +247,7 @@ class RoomSession:
         self._require_started()
         if not self._acks:
             raise ProtocolError("not_ready")
-        return self._relink.prepare()
+        return self._relink.prepare([self.member_id, *self._members])
 
     def cancel_relink(self):
         """The server refused our admin_kick / admin_relink: the link stays as it was."""
@@ -252,7 +258,21 @@ class RoomSession:
         self._link_keys = crypto.derive_link_keys(secret, self.room_id)
         self._join_key, _ = crypto.derive_join_key(secret)
         sealed = crypto.seal_announcement(self._link_keys, self.room_id, self.member_id, self._identity, self.name)
-        return {"secret": secret, "announce": {"enc_name": sealed["enc_name"], "mac": sealed["mac"]}}
+        joined = []
+        for announcement in self._relink.take_deferred():
+            known = self.member(announcement.get("member_id") if isinstance(announcement, dict) else None)
+            member = self._announced(announcement)
+            if member is not None and known is None:
+                joined.append(member)
+        return {"secret": secret, "announce": {"enc_name": sealed["enc_name"], "mac": sealed["mac"]}, "joined": joined}
+
+    def _deferred(self, announcement):
+        """While the link changes, an announcement waits to be checked under the new link (True); past the cap it is flagged."""
+        if not self._relink.changing:
+            return False
+        if not self._relink.defer(announcement):
+            self.flagged_count += 1
+        return True
 
     def remove_member(self, member_id):
         """Forget a member who left; its ID is never accepted again."""
@@ -511,7 +531,7 @@ class RoomSession:
             return []
         if not self._confirmed:
             return [self.make_confirm()]
-        link = self._relink.body_for(self._keys.epoch)
+        link = self._relink.body_for(self._keys.epoch, self._keys.roster_ids)
         if link is not None:
             return [self._seal(link, "link")]
         if not self._sending.queued:

@@ -78,6 +78,7 @@ class TerminalChat:
     def __init__(self, link, name, out, err, stdin_fd, connection_factory=RoomConnection, now=time.monotonic):
         """Keep the streams and build the session; nothing touches the network yet."""
         self.link = link
+        self.announce_pending = None  # our announcement under a new link, until the server has it (§5.6)
         self.out = out
         self.err = err
         self.stdin_fd = stdin_fd
@@ -260,7 +261,8 @@ class TerminalChat:
         }
 
     def check_deadlines(self):
-        """Time-based work between events: late keys, key_missing, digests, pending gaps, EOF."""
+        """Time-based work between events: late keys, key_missing, digests, pending gaps, EOF, a pending announce."""
+        self.send_announce()
         if self.session.held_count:
             self.release_held()  # cheap while nothing is due; expires what waited too long
         missing = self.session.key_missing()
@@ -394,9 +396,23 @@ class TerminalChat:
         who = "You" if by is None else printable(by)
         self.status(f"{who} changed the room's link: the old one no longer lets anyone in. /link shows the new one.",
                     tone="key")
-        ack = self.connection.call("announce", relink["announce"])
-        if not ack.get("ok"):
-            self.status(f"Couldn't announce you under the new link: {ack.get('error', ack.get('code'))}", tone="warn")
+        for member in relink.get("joined", []):
+            name = self.session.display_name(member.member_id)
+            self.status(f"{printable(name)} joined (key fingerprint {member.fingerprint})", tone="join")
+        self.room_changed()
+        self.announce_pending = relink["announce"]
+        self.send_announce()
+
+    def send_announce(self):
+        """Our announcement under the new link, until the server has it (retried while offline)."""
+        if self.announce_pending is None or self.reconnect.offline:
+            return
+        ack = self.connection.call("announce", self.announce_pending)
+        if ack.get("ok") or ack.get("code") not in ("no_answer", "timeout", "offline"):
+            if not ack.get("ok"):
+                self.status(f"Couldn't announce you under the new link: {ack.get('error', ack.get('code'))}",
+                            tone="warn")
+            self.announce_pending = None
 
     def report_flagged(self, before, after):
         """Say so when announcements were dropped for failing verification."""

@@ -6,6 +6,8 @@
 import { errorText, formatDuration, part, parts, userText } from "./ui.js";
 
 const CAP_SLACK_MS = 1000; // the server treats "within a second of the cap" as at the cap
+// No answer is not a refusal: the server may have changed the link, and then only our client can hand it out.
+const UNANSWERED = new Set(["timeout", "no_answer"]);
 
 export class AdminControls {
   #root; #request; #onExtended; #confirmKick; #relink; #statusTimer = 0; #kicking = new Set();
@@ -131,8 +133,9 @@ export class AdminControls {
   async #newLinkHash() {
     try {
       return (await this.#relink.prepare()).joinKeyHash;
-    } catch {
-      this.#say("The link can't change while the room key is being set up - try again in a moment.", "error");
+    } catch (error) {
+      this.#say(error?.code === "busy" ? "The link is already changing - wait for it to finish."
+        : "The link can't change while the room key is being set up - try again in a moment.", "error");
       return null;
     }
   }
@@ -142,8 +145,8 @@ export class AdminControls {
     const hash = await this.#newLinkHash();
     if (!hash) return;
     const ack = await this.#run(button, "admin_relink", { join_key_hash: hash });
-    if (!ack.ok) this.#relink.cancel();
-    else this.#say("Changing the link...");
+    if (ack.ok) this.#say("Changing the link...");
+    else if (!UNANSWERED.has(ack.code)) this.#relink.cancel();
   }
 
   /** Our link message reached the server (§5.6). */
@@ -162,7 +165,7 @@ export class AdminControls {
     this.#say(["Removing ", { name: person.name }, "..."]);
     const ack = await this.#run(button, "admin_kick", { member_id: person.memberId, ...(hash ? { join_key_hash: hash } : {}) });
     if (!ack.ok) {
-      if (hash) this.#relink.cancel();
+      if (hash && !UNANSWERED.has(ack.code)) this.#relink.cancel();
       this.#kicking.delete(person.memberId);
       return;
     }

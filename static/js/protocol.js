@@ -189,6 +189,7 @@ export class RoomSession {
   }
 
   async #addMember(announcement) {
+    if (this.#deferred(announcement)) return null;
     try {
       this.#members.refuseKnownId(announcement?.member_id, this.memberId);
       const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
@@ -246,12 +247,17 @@ export class RoomSession {
    */
   prepareRelink() {
     if (!this.#identity || !this.#acks) throw new ProtocolError("not_ready");
-    return this.#relink.prepare();
+    return this.#relink.prepare(this.#members.ids());
   }
 
   /** The server refused our admin_kick / admin_relink: the link stays as it was. */
   cancelRelink() {
     this.#relink.cancel();
+  }
+
+  /** True while a link change is under way (§5.6): newcomers wait to be checked under the new link. */
+  get changingLink() {
+    return this.#relink.changing;
   }
 
   /**
@@ -267,7 +273,13 @@ export class RoomSession {
     const { enc_name: encName, mac } = await sealAnnouncement({
       linkKeys, roomId: this.#roomId, memberId: this.memberId, identity: this.#identity, name: this.#self.name,
     });
-    return { secret, announce: { enc_name: encName, mac } };
+    const joined = [];
+    for (const announcement of this.#relink.takeDeferred()) {
+      const known = this.#members.has(announcement?.member_id);
+      const member = await this.#announced(announcement);
+      if (member && !known) joined.push(member);
+    }
+    return { secret, announce: { enc_name: encName, mac }, joined };
   }
 
   /**
@@ -276,21 +288,30 @@ export class RoomSession {
    * is taken like a newcomer. -> the member or null.
    */
   memberAnnounced(announcement) {
-    return this.#serial(async () => {
-      const id = announcement?.member_id;
-      const known = this.#members.get(id);
-      if (!known) return id === this.memberId || this.#members.wasRemoved(id) ? null : this.#addMember(announcement);
-      try {
-        const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
-        if (opened.ecdhPub === known.ecdhPub && opened.sigPub === known.sigPub && opened.name === known.name) {
-          return this.member(id);
-        }
-      } catch {
-        // a MAC or name that fails under the new link: flagged below
+    return this.#serial(() => (this.#deferred(announcement) ? null : this.#announced(announcement)));
+  }
+
+  async #announced(announcement) {
+    const id = announcement?.member_id;
+    const known = this.#members.get(id);
+    if (!known) return id === this.memberId || this.#members.wasRemoved(id) ? null : this.#addMember(announcement);
+    try {
+      const opened = await openAnnouncement({ linkKeys: this.#linkKeys, roomId: this.#roomId, announcement });
+      if (opened.ecdhPub === known.ecdhPub && opened.sigPub === known.sigPub && opened.name === known.name) {
+        return this.member(id);
       }
-      this.#flagged += 1;
-      return null;
-    });
+    } catch {
+      // a MAC or name that fails under the new link: flagged below
+    }
+    this.#flagged += 1;
+    return null;
+  }
+
+  /** While the link changes, an announcement waits to be checked under the new link (true); past the cap it is flagged. */
+  #deferred(announcement) {
+    if (!this.#relink.changing) return false;
+    if (!this.#relink.defer(announcement)) this.#flagged += 1;
+    return true;
   }
 
   /** Starts the key_missing clock when the epoch we wait for changes. */
@@ -484,7 +505,7 @@ export class RoomSession {
       if (digestDropped) this.#textSinceDigest = true; // a fresh one replaces it
       if (!this.#canSeal()) return [];
       if (!this.#key.confirmed) return [await this.#confirm()];
-      const link = this.#relink.bodyFor(this.#key.epoch);
+      const link = this.#relink.bodyFor(this.#key.epoch, this.#key.rosterIds);
       if (link) return [await this.#sealBody(link, "link")];
       const item = this.#sending.nextQueued();
       if (!item) return [];

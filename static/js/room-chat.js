@@ -277,7 +277,7 @@ export class RoomChat {
    * The room's link changed (§5.6): the new secret replaces the old one for Copy link and any rejoin,
    * and our announcement under it goes to the server for newcomers. `by` is the sender's name (null: us).
    */
-  async #relinked({ secret, announce }, by) {
+  async #relinked({ secret, announce, joined = [] }, by) {
     this.#secret = secret;
     this.#onLink(secret);
     this.#announce = announce;
@@ -288,6 +288,9 @@ export class RoomChat {
     } else {
       this.#log.addSystem([{ name: by }, " changed the room's link. ", what], "key");
     }
+    for (const member of joined) this.#log.addSystem([{ name: member.name }, " joined"], "join");
+    this.#rejected.show(this.#session);
+    this.#keyChanged();
     await this.#sendAnnounce();
   }
 

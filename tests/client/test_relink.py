@@ -6,7 +6,8 @@ from burnchat.client import crypto
 from burnchat.client.crypto import ProtocolError
 from burnchat.client.session import RoomSession
 
-from .test_sending import acked_room, flush
+from .roomsim import room_key_events
+from .test_sending import acked_room
 
 
 def relink_epoch(room, by_key, creator_key, named=None):
@@ -80,3 +81,34 @@ def test_prepare_relink_needs_acks():
     session.start("Ann")
     with pytest.raises(ProtocolError):
         session.prepare_relink()
+
+
+def test_a_banned_member_seated_again_before_the_new_link_goes_out_never_gets_it():
+    room = acked_room()
+    secret, _ = room["Alice"].prepare_relink()
+    carol = room.remove("Carol")
+    cy2 = RoomSession(room.room_id, room.secret, acks=True)
+    cy2_ann = {k: v for k, v in cy2.start("Cy2").items() if k in ("member_id", "ecdh_pub", "sig_pub", "enc_name", "mac")}
+    room.epoch += 1
+    for session in room.sessions.values():
+        session.on_rekey({"epoch": room.epoch, "creator": room["Alice"].member_id, "passed_over": None,
+                          "relink": room["Alice"].member_id})
+    assert room["Alice"].add_member(cy2_ann) is None and room["Bob"].add_member(cy2_ann) is None
+    delivery = room["Alice"].answer_key_request({"epoch": room.epoch, "for": [room["Bob"].member_id, cy2.member_id]})
+    assert [b["to"] for b in delivery["blobs"]] == [room["Bob"].member_id]
+    for to_id, event in room_key_events(delivery, room["Alice"].member_id).items():
+        room.by_id(to_id).accept_room_key(event)
+    results = flush_all(room)
+    bob_heard = [r for r in results["Alice"][1] if r and "relink" in r]
+    assert bob_heard and bob_heard[0]["relink"]["secret"] == secret and bob_heard[0]["relink"]["joined"] == []
+    assert cy2.member_id not in [m["member_id"] for m in room["Bob"].members()]
+    assert room["Bob"].flagged_count == 1
+    assert carol.member_id not in [m["member_id"] for m in room["Alice"].members()]
+
+
+def test_one_link_change_at_a_time():
+    room = acked_room()
+    room["Alice"].prepare_relink()
+    with pytest.raises(ProtocolError) as refused:
+        room["Alice"].prepare_relink()
+    assert refused.value.code == "busy"

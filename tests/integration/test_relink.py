@@ -80,4 +80,7 @@ def test_only_an_admin_inside_the_room_can_change_the_link(live_server):
     assert refused["code"] == "not_member"
     assert not bob.named("kicked")  # a refused relink kicks nobody
     assert alice.call("announce", {"enc_name": b64u(160), "mac": b64u(32)})["code"] == "invalid"
+    assert alice.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    self_ban = alice.call("admin_kick", {"member_id": alice.member_id, "join_key_hash": new_hash})
+    assert self_ban["code"] == "invalid" and "yourself" in self_ban["error"]
     close_all(alice, bob, watcher)

@@ -13,7 +13,9 @@ async function flush(session, sessions) {
   for (let out = await session.takeResendable(); out.length > 0; out = await session.takeResendable()) {
     for (const envelope of out) {
       own.push(await session.sent(envelope));
-      for (const other of sessions) if (other !== session) heard.push(await other.open(envelope));
+      for (const other of sessions) {
+        if (other !== session) heard.push(await other.open(envelope).catch((error) => ({ refused: error.code })));
+      }
     }
   }
   return [own, heard];
@@ -123,4 +125,53 @@ describe("kick and change the link (§5.6)", () => {
     const { own } = await rekeyAcked(ada, r.sessions, { relink: ada.memberId });
     assert.equal(own.filter(([, x]) => x?.relink).length, 0);
   });
+
+  test("a banned member seated again under a new ID before the new link goes out never gets it", async () => {
+    const r = await room(["Ada", "Bob", "Cy"]);
+    const [ada, bob, cy] = r.sessions;
+    const { secret } = await ada.prepareRelink();
+    const left = kick(r.sessions, cy.memberId);
+    // The lying server seats "Cy2" (Cy's old link, a fresh ID) right after the relink rekey.
+    const cy2 = new RoomSession({ roomId: r.roomId, secret: r.secret, acks: true });
+    const cy2Announcement = announcementOf(await cy2.start("Cy2"));
+    const epoch = serverEpoch(left) + 1;
+    for (const s of left) s.onRekey({ epoch, creator: ada.memberId, passed_over: null, relink: ada.memberId });
+    assert.equal(await ada.addMember(cy2Announcement), null, "the admin holds newcomers while its change is under way");
+    assert.equal(await bob.addMember(cy2Announcement), null, "so does everyone awaiting the new link");
+    assert.ok(ada.changingLink && bob.changingLink);
+    const delivery = await ada.answerKeyRequest({ epoch, for: [bob.memberId, cy2.memberId] });
+    assert.deepEqual(delivery.blobs.map((b) => b.to), [bob.memberId], "nobody wraps a key for Cy2");
+    await deliver(delivery, ada.memberId, [bob, cy2]);
+    const [adaOwn, heard] = await flush(ada, [ada, bob, cy2]);
+    assert.ok(adaOwn.some((x) => x?.relink?.secret === secret));
+    const bobs = heard.filter((x) => x?.relink);
+    assert.equal(bobs.length, 1, "Bob adopts; Cy2 holds no key and opens nothing");
+    assert.ok(heard.filter((x) => x?.refused).length >= 1, "Cy2 refuses what it can't open");
+    assert.deepEqual(bobs[0].relink.joined, [], "under the new link Cy2's announcement fails");
+    assert.ok(!bob.members().some((m) => m.memberId === cy2.memberId));
+    assert.ok(!ada.members().some((m) => m.memberId === cy2.memberId));
+    assert.equal(bob.flaggedCount, 1);
+  });
+
+  test("a newcomer on the new link, seen before the link message, is accepted once it arrives", async () => {
+    const r = await room(["Ada", "Bob"]);
+    const [ada, bob] = r.sessions;
+    const { secret } = await ada.prepareRelink();
+    const epoch = serverEpoch(r.sessions) + 1;
+    for (const s of r.sessions) s.onRekey({ epoch, creator: ada.memberId, passed_over: null, relink: ada.memberId });
+    await deliver(await ada.answerKeyRequest({ epoch, for: [bob.memberId] }), ada.memberId, [bob]);
+    await flush(ada, []); // Ada's link message reaches the server; Bob hasn't opened it yet
+    const dee = new RoomSession({ roomId: r.roomId, secret });
+    const deeAnnouncement = announcementOf(await dee.start("Dee"));
+    assert.equal(await ada.addMember(deeAnnouncement).then((m) => m?.name), "Dee");
+    assert.equal(await bob.addMember(deeAnnouncement), null, "held: Bob still checks under the old link");
+    assert.equal(bob.flaggedCount, 0);
+  });
+
+  test("one link change at a time", async () => {
+    const r = await room(["Ada", "Bob"]);
+    await r.sessions[0].prepareRelink();
+    await assert.rejects(r.sessions[0].prepareRelink(), (e) => e.code === "busy");
+  });
 });
+
