@@ -2,6 +2,7 @@
 // scrolling) and the composer (Securing... state, UTF-8 byte budget, Enter to
 // send, nothing lost on a failed send).
 import { MAX_TEXT_BYTES, utf8Length } from "./crypto.js";
+import { messageText } from "./message-text.js";
 import { formatClock, make, userText } from "./ui.js";
 
 const STICK_PX = 64;           // "at the bottom" tolerance, so a half-visible last line still counts
@@ -60,7 +61,7 @@ export class MessageLog {
     const bubble = make("div", "msg__bubble");
     if (!own && !grouped) bubble.append(userText("span", "msg__name", name));
     else item.append(userText("span", "visually-hidden", own ? "You" : name));
-    bubble.append(userText("p", "msg__text", text));
+    bubble.append(messageText(text));
     const time = make("time", "msg__time", formatClock(at));
     time.dateTime = at.toISOString();
     bubble.append(time);
