@@ -118,6 +118,8 @@ class Person:
         self.page_errors = []
         self.dialogs = []
         self.unload_prompts = []  # "leave this page?" prompts (beforeunload), accepted
+        # Dark is the default look; a test asks for the light theme with color_scheme="light".
+        context_options.setdefault("color_scheme", "dark")
         self.context = browser.new_context(permissions=CLIPBOARD, **context_options)
         self.context.set_default_timeout(ACTION_TIMEOUT_MS)
         self.context.add_init_script(path=str(PROBE_JS))
