@@ -225,8 +225,8 @@ class Person:
 
     @property
     def safety(self):
-        """The safety code."""
-        return self.page.get_by_label("Safety code", exact=True)
+        """The safety code (its label is the text beside it: ARIA names no <code>)."""
+        return self.page.get_by_test_id("safety-code")
 
     def safety_shown(self):
         """(code, epoch) as the security strip shows them now; epoch None while securing."""

@@ -23,8 +23,8 @@ def theme(request):
 
 
 def test_every_screen_passes_axe(people, app_server, theme):
-    """Home, created, join, chat with a long log, admin panel, burn confirmation, people sheet,
-    the admin page and the ended screen: no axe violation, one h1 each."""
+    """Home, created, join, chat with a long log, admin panel, safety panel, burn confirmation,
+    people sheet, the admin page and the ended screen: no axe violation, one h1 each."""
     found = {}
 
     def check(person, screen):
@@ -49,6 +49,10 @@ def test_every_screen_passes_axe(people, app_server, theme):
         guest.send(text, shown=text.split("\n")[0].split("`")[0])
     expect(ana.page.get_by_test_id("message")).to_have_count(len(LONG_LOG))
     check(ana, "chat-admin")
+    ana.page.get_by_role("button", name="Compare").click()
+    expect(ana.page.get_by_test_id("safety-panel")).to_be_visible()
+    check(ana, "safety-panel")
+    ana.page.get_by_role("button", name="Close").click()
 
     phone = people("Phone", phone=True, color_scheme=theme)
     phone.join(room.link, "Phone")
