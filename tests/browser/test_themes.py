@@ -6,7 +6,7 @@ ends on the theme's own background."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.person import shot
+from tests.browser.person import Room, shot
 
 pytestmark = pytest.mark.browser
 AA = 4.5
@@ -80,3 +80,21 @@ def test_the_burn_ends_on_the_light_background(people):
     assert end.replace("rgba", "rgb").replace(", 1)", ")") == "rgb(246, 238, 231)", end  # --bg of the light theme
     ana.page.evaluate("() => document.getAnimations().forEach((a) => a.play())")
     expect(ana.page.get_by_role("heading", name="Session burned")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_a_conversation_reads_well_in_both_themes(people, app_server, theme):
+    """A short chat with code and a link on a phone, in each theme (the README's pictures)."""
+    room = Room.from_api(app_server, ttl_seconds=900)
+    ana, ben = people("Ana", phone=True, color_scheme=theme), people("Ben", color_scheme=theme)
+    ana.join(room.link, "Ana")
+    ben.join(room.link, "Ben")
+    ben.send("Deploy is stuck again. The log says `ECONNRESET` on step 3.", shown="Deploy is stuck")
+    ana.send("Try this and tell me what it prints:\n```\njq .state < status.json\n```",
+             shown="Try this and tell me")
+    ben.send("\"degraded\" - same as https://status.example.invalid/incidents says.", shown="degraded")
+    ana.send("Then it's not us. Let's wait it out.")
+    expect(ana.message("degraded")).to_be_visible()
+    ana.page.wait_for_function("() => !document.querySelector('[data-testid=safety-changed]:not([hidden])')", timeout=15_000)
+    assert ana.layout_problems() == []
+    shot(ana.page, f"themes-{theme}-chat")
