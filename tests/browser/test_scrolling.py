@@ -66,6 +66,10 @@ def test_new_messages_only_when_scrolled_up_and_own_always_shown(people, app_ser
     writer.send("while you read back")
     expect(jump).to_be_visible()
     assert host.log.evaluate("(log) => log.scrollTop") == 0  # not pulled away from what they read
+    host.composer.fill("a\nlonger\ndraft\nof\nsix\nlines")
+    jump_box, composer_box = jump.bounding_box(), host.page.get_by_test_id("composer").bounding_box()
+    assert jump_box["y"] + jump_box["height"] <= composer_box["y"], (jump_box, composer_box)
+    assert host.log.evaluate("(log) => log.scrollTop") == 0
     shot(host.page, "14-new-messages")
 
     host.composer.fill("")
