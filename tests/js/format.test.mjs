@@ -116,3 +116,29 @@ test("isWebUrl accepts only http(s) with a host", () => {
     assert.equal(isWebUrl(bad), false, bad);
   }
 });
+
+describe("fuzzed hostile text", () => {
+  const pieces = ["https://", "http://", "HTTPS://", "javascript:", "data:", "a.b", "/", "(", ")", ".", "\"", "'", "<", ">",
+    "\\", " ", "\n", "\u202e", "\u2066", "x", "é", "?q=1", "#f", "@", ":", "`", "```", "[", "]"];
+  /** A deterministic pseudo-random generator, so a failure replays. */
+  function rng(seed) {
+    return () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  }
+  const random = rng(14);
+  const samples = Array.from({ length: 3000 }, () =>
+    Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join(""));
+
+  test("every link is http(s) with no space, quote, bracket, backslash or bidi control", () => {
+    for (const sample of samples) {
+      for (const token of parseMessage(sample)) {
+        if (token.type !== "link") continue;
+        assert.match(token.url, /^https?:\/\/[^/\\]/i, sample);
+        assert.doesNotMatch(token.url, /[\s"'<>`\\\u202a-\u202e\u2066-\u2069]/, sample);
+        assert.ok(isWebUrl(token.url), sample);
+      }
+    }
+  });
+  test("without backticks nothing is lost or added", () => {
+    for (const sample of samples.filter((s) => !s.includes("`"))) assert.equal(shown(parseMessage(sample)), sample);
+  });
+});
