@@ -2,6 +2,7 @@
 // scrolling) and the composer (Securing... state, UTF-8 byte budget, Enter to
 // send, nothing lost on a failed send).
 import { MAX_TEXT_BYTES, utf8Length } from "./crypto.js";
+import { messageText } from "./message-text.js";
 import { formatClock, make, userText } from "./ui.js";
 
 const STICK_PX = 64;           // "at the bottom" tolerance, so a half-visible last line still counts
@@ -17,13 +18,20 @@ function hueOf(memberId) {
 /** The role="log" list of messages and system lines. */
 export class MessageLog {
   #log; #jump; #last = { senderId: null, at: 0 };
+  #pinned = true; // the reader is following the newest message
 
   /** `log`: the role="log" element; `jump`: the "New messages" button shown when scrolled up. */
   constructor(log, jump) {
     this.#log = log;
     this.#jump = jump;
-    log.addEventListener("scroll", () => { if (this.#atBottom()) jump.hidden = true; }, { passive: true });
+    log.addEventListener("scroll", () => {
+      this.#pinned = this.#atBottom();
+      if (this.#pinned) jump.hidden = true;
+    }, { passive: true });
     jump.addEventListener("click", () => this.scrollToBottom());
+    // A shorter log (the composer grows, the phone keyboard opens, the final-minute banner
+    // appears) scrolls nothing by itself: whoever was following must stay at the newest line.
+    globalThis.ResizeObserver && new ResizeObserver(() => { if (this.#pinned) this.#stick(); }).observe(log);
   }
 
   /** True when the reader is at (or very near) the newest message. */
@@ -32,9 +40,14 @@ export class MessageLog {
     return log.scrollHeight - log.scrollTop - log.clientHeight <= STICK_PX;
   }
 
-  /** Appends a node; follows it only if the reader was already at the bottom. */
-  #append(node) {
-    const follow = this.#atBottom();
+  /** Scrolls to the very bottom without touching the "New messages" state. */
+  #stick() {
+    this.#log.scrollTop = this.#log.scrollHeight;
+  }
+
+  /** Appends a node; follows it if the reader was following (or `force`: one's own message). */
+  #append(node, force = false) {
+    const follow = force || this.#pinned || this.#atBottom();
     this.#log.append(node);
     if (follow) this.scrollToBottom();
     else this.#jump.hidden = false;
@@ -42,7 +55,8 @@ export class MessageLog {
 
   /** Jumps to the newest message. */
   scrollToBottom() {
-    this.#log.scrollTop = this.#log.scrollHeight;
+    this.#pinned = true;
+    this.#stick();
     this.#jump.hidden = true;
   }
 
@@ -60,14 +74,14 @@ export class MessageLog {
     const bubble = make("div", "msg__bubble");
     if (!own && !grouped) bubble.append(userText("span", "msg__name", name));
     else item.append(userText("span", "visually-hidden", own ? "You" : name));
-    bubble.append(userText("p", "msg__text", text));
+    bubble.append(messageText(text));
     const time = make("time", "msg__time", formatClock(at));
     time.dateTime = at.toISOString();
     bubble.append(time);
     if (note) bubble.append(make("span", "msg__note", note));
     item.append(bubble);
     if (own) this.setSendState(item, pending ? "pending" : "sent");
-    this.#append(item);
+    this.#append(item, own);
     return item;
   }
 
@@ -111,6 +125,7 @@ export class MessageLog {
     this.#log.replaceChildren();
     this.#last = { senderId: null, at: 0 };
     this.#jump.hidden = true;
+    this.#pinned = true;
   }
 }
 

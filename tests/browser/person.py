@@ -22,7 +22,8 @@ MISMATCH = "The members you see don't match what others see - someone may be in 
 SAFETY_EPOCH = re.compile(r"^Safety code \(key (\d+)\)$")
 PIN_TEXT = re.compile(r"^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$")
 # What a person would call a broken chat screen: sideways scrolling, text out of its box,
-# the Send button off screen, user text turned into markup or not bidi-isolated.
+# the Send button off screen, user text turned into markup (a link must be http(s), show its
+# whole address and open with no opener) or not bidi-isolated.
 LAYOUT_PROBLEMS = """() => {
   const problems = [];
   const log = document.querySelector('[role="log"]');
@@ -39,8 +40,14 @@ LAYOUT_PROBLEMS = """() => {
   }
   const send = document.querySelector('[data-part="send"]').getBoundingClientRect();
   if (!(send.width > 0 && send.right <= innerWidth && send.bottom <= innerHeight)) problems.push("Send off screen");
-  if (document.querySelector('[role="log"] :is(img, script, b, a, iframe), .people :is(img, script, a)')) {
+  if (document.querySelector('[role="log"] :is(img, script, b, a:not(.msg__link), iframe), .people :is(img, script, a)')) {
     problems.push("user text became markup");
+  }
+  for (const a of document.querySelectorAll('[role="log"] a')) {
+    const href = a.getAttribute("href");
+    if (!/^https?:[/][/]/i.test(href) || a.textContent !== href || a.rel !== "noopener noreferrer" || a.target !== "_blank") {
+      problems.push(`unsafe link: ${href}`);
+    }
   }
   if (![...document.querySelectorAll('.user-text')].every((el) => getComputedStyle(el).unicodeBidi === "isolate")) {
     problems.push("user text not bidi-isolated");
@@ -111,6 +118,8 @@ class Person:
         self.page_errors = []
         self.dialogs = []
         self.unload_prompts = []  # "leave this page?" prompts (beforeunload), accepted
+        # Dark is the default look; a test asks for the light theme with color_scheme="light".
+        context_options.setdefault("color_scheme", "dark")
         self.context = browser.new_context(permissions=CLIPBOARD, **context_options)
         self.context.set_default_timeout(ACTION_TIMEOUT_MS)
         self.context.add_init_script(path=str(PROBE_JS))
@@ -216,8 +225,8 @@ class Person:
 
     @property
     def safety(self):
-        """The safety code."""
-        return self.page.get_by_label("Safety code", exact=True)
+        """The safety code (its label is the text beside it: ARIA names no <code>)."""
+        return self.page.get_by_test_id("safety-code")
 
     def safety_shown(self):
         """(code, epoch) as the security strip shows them now; epoch None while securing."""
@@ -292,18 +301,21 @@ class Person:
         """Waits until the composer holds the current key (not "Securing...")."""
         expect(self.composer).to_be_editable(timeout=10_000)
 
-    def send(self, text):
-        """Types and sends `text`; returns once it shows as sent (the server acknowledged it)."""
-        self.write(text)
-        expect(self.own(text).last).to_have_attribute("data-state", "sent")
+    def send(self, text, shown=None):
+        """Types and sends `text`; returns once it shows as sent (the server acknowledged it).
 
-    def write(self, text):
+        `shown`: a part of the text as the bubble shows it, when formatting hides its markers.
+        """
+        self.write(text, shown)
+        expect(self.own(shown or text).last).to_have_attribute("data-state", "sent")
+
+    def write(self, text, shown=None):
         """Types `text` and presses Send; returns once its bubble shows (pending while offline)."""
         self.private.add(text)
         expect(self.composer).to_be_editable(timeout=10_000)
         self.composer.fill(text)
         self.page.get_by_role("button", name="Send").click()
-        expect(self.own(text).last).to_be_visible()
+        expect(self.own(shown or text).last).to_be_visible()
         expect(self.composer).to_have_value("")
 
     def own(self, text):
