@@ -9,6 +9,7 @@ import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
 import { renderPeople } from "./people-view.js";
+import { PIN_SHAPE, SHAPE_ERROR, normalizePin } from "./admin-claim.js";
 import { canEncrypt, errorText, focusQuietly, part, say } from "./ui.js";
 
 const DESTROYED_GRACE_MS = 4000;
@@ -76,7 +77,10 @@ function renderMembers() {
     seen.set(person.name, count);
     return { ...person, name: count === 1 ? person.name : `${person.name} (${count})` };
   });
-  renderPeople(part(page, "members"), people, { onKick: (person, button) => controls.kick(person, button) });
+  renderPeople(part(page, "members"), people, {
+    onKick: (person, button) => controls.kick(person, button),
+    onKickLock: async (person, button) => { if ((await controls.lock(true)).ok) await controls.kick(person, button); },
+  });
   part(page, "members-empty").hidden = people.length > 0;
   part(page, "count").textContent = String(people.length);
 }
@@ -130,6 +134,12 @@ async function onPinSubmit(event) {
   const candidate = input.value.trim();
   if (!candidate) {
     say(part(page, "pin-error"), "Enter the PIN.");
+    input.focus();
+    return;
+  }
+  if (!PIN_SHAPE.test(normalizePin(candidate))) { // a typo that can't be a PIN costs none of the attempts
+    say(part(page, "pin-error"), SHAPE_ERROR);
+    input.setAttribute("aria-invalid", "true");
     input.focus();
     return;
   }
@@ -198,7 +208,7 @@ async function reauthenticate() {
   }
 }
 
-/** The room burned (or is gone): forget everything, play the burn, show "Session burned". */
+/** The room burned (or is gone): forget everything, play the burn, show "Room burned". */
 async function end(reason = "burned") {
   if (ended) return;
   ended = true;
@@ -212,7 +222,7 @@ async function end(reason = "burned") {
   if (reason === "lost") part(main, "burned-text").textContent = "The server lost this room.";
   const screen = part(main, "burned");
   screen.hidden = false;
-  document.title = "Session burned - Burn Chat";
+  document.title = "Room burned - Burn Chat";
   focusQuietly(screen.querySelector("h1"));
 }
 

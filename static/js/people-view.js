@@ -15,11 +15,11 @@ function hueOf(fingerprint) {
 }
 
 /** One list item: [avatar] name (you) / fingerprint  [Kick]. */
-function personItem(person, onKick) {
+function personItem(person, { onKick, onKickLock, hueOf: colourOf }) {
   const item = make("li", `person${person.isSelf ? " person--self" : ""}${person.flagged ? " person--flagged" : ""}${person.away ? " person--away" : ""}`);
   item.dataset.memberId = person.memberId;
   item.dataset.testid = "person";
-  item.style.setProperty("--hue", hueOf(person.fingerprint));
+  item.style.setProperty("--hue", colourOf ? colourOf(person.memberId) : hueOf(person.fingerprint));
   item.append(make("span", "person__avatar", initial(person.name)));
   const info = make("div", "person__info");
   const nameLine = make("span", "person__name-line");
@@ -38,10 +38,20 @@ function personItem(person, onKick) {
     kick.addEventListener("click", () => onKick(person, kick));
     item.append(kick);
   }
+  if (onKickLock && !person.isSelf) {
+    // The kicked still hold the link: locking as well keeps them (and everyone new) out.
+    const kickLock = make("button", "btn btn--danger-ghost btn--compact person__kick person__kick-lock", "Kick and lock the room");
+    kickLock.type = "button";
+    kickLock.addEventListener("click", () => onKickLock(person, kickLock));
+    item.append(kickLock);
+  }
   return item;
 }
 
-/** Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick` adds Kick buttons. */
-export function renderPeople(list, people, { onKick = null } = {}) {
-  list.replaceChildren(...people.map((person) => personItem(person, onKick)));
+/**
+ * Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick` adds Kick
+ * buttons, `onKickLock` "Kick and lock the room"; `hueOf(memberId)` colours the avatars like the names in the log.
+ */
+export function renderPeople(list, people, { onKick = null, onKickLock = null, hueOf: colourOf = null } = {}) {
+  list.replaceChildren(...people.map((person) => personItem(person, { onKick, onKickLock, hueOf: colourOf })));
 }

@@ -4,14 +4,17 @@
 import { HOLD_BACK_MS } from "./protocol.js";
 
 export class RoomMessages {
-  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #heldTimer = 0;
+  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #onText; #onTyping; #heldTimer = 0;
 
   /**
    * `session()`: the current RoomSession or null; `ended()`: true once the chat ended;
    * `schedule(fn)`: runs fn in the chat's event queue; `log`, `notices`, `rejected`: the
-   * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from.
+   * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from;
+   * `onText(result)`: a text was shown; `onTyping(result)`: someone is typing (a typing body).
    */
-  constructor({ session, ended, schedule, log, notices, rejected, heard }) {
+  constructor({ session, ended, schedule, log, notices, rejected, heard, onText = () => {}, onTyping = () => {} }) {
+    this.#onText = onText;
+    this.#onTyping = onTyping;
     this.#session = session;
     this.#ended = ended;
     this.#schedule = schedule;
@@ -36,13 +39,15 @@ export class RoomMessages {
   #show(result) {
     this.#notices.show(result.notices);
     if (result.text === undefined) {
-      this.#heard(); // a confirm or digest: its sender has been heard from
+      if (result.typing && !result.late) this.#onTyping(result); // a late one says nothing about now
+      this.#heard(); // a confirm, digest or typing body: its sender has been heard from
       return;
     }
     const { memberId, name, text, me, late, outOfOrder, afterReplies } = result;
     if (outOfOrder) this.#notices.outOfOrder(memberId);
     const note = late ? "arrived late" : afterReplies ? "arrived after the replies to it" : outOfOrder ? "shown out of order" : "";
     this.#log.addMessage({ senderId: memberId, name, text, me, note, own: false });
+    this.#onText(result);
     this.#heard();
   }
 

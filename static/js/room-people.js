@@ -8,10 +8,11 @@ const UNCONFIRMED_LABEL = "hasn't confirmed the room key";
 const AWAY_LABEL = "reconnecting...";
 
 export class RoomPeople {
-  #root; #session; #admin; #claim; #unconfirmed = [];
+  #root; #session; #admin; #claim; #colours; #unconfirmed = [];
 
-  /** `session()`: the current RoomSession or null; `admin`: RoomAdmin; `claim`: AdminClaim. */
-  constructor({ root, session, admin, claim }) {
+  /** `session()`: the current RoomSession or null; `admin`: RoomAdmin; `claim`: AdminClaim; `colours`: ColourBook. */
+  constructor({ root, session, admin, claim, colours }) {
+    this.#colours = colours;
     this.#root = root;
     this.#session = session;
     this.#admin = admin;
@@ -34,7 +35,9 @@ export class RoomPeople {
       return silent.has(person.memberId) ? { ...person, label: UNCONFIRMED_LABEL, labelClass: "tag--warn" } : person;
     });
     const onKick = this.#admin.active ? (person, button) => this.#admin.kick(person, button) : null;
-    renderPeople(part(this.#root, "people"), people, { onKick });
+    const onKickLock = this.#admin.active ? (person, button) => this.#admin.kickAndLock(person, button) : null;
+    this.#colours.sync(people.map((person) => person.memberId));
+    renderPeople(part(this.#root, "people"), people, { onKick, onKickLock, hueOf: (id) => this.#colours.hueOf(id) });
     this.#claim.show(!this.#admin.active);
     part(this.#root, "people-count").textContent = String(people.length);
   }

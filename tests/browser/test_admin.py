@@ -45,7 +45,7 @@ def extend_and_watch(admin, watchers):
 
 def kick_button(admin, name):
     """The Kick button in `name`'s entry of the admin's member list."""
-    return admin.page.get_by_role("listitem").filter(has_text=name).get_by_role("button", name="Kick")
+    return admin.page.get_by_role("listitem").filter(has_text=name).get_by_role("button", name="Kick", exact=True)
 
 
 @pytest.mark.parametrize("surface", ["in-room", "admin-page"])
@@ -119,7 +119,7 @@ def test_admin_extend_lock_unlock_kick_burn(people, app_server, surface):
     admin.page.get_by_role("button", name="Confirm burn").click()
     remaining = [ana, ben, dee] if admin is ana else [ana, ben, dee, admin]
     for person in remaining:
-        expect(person.page.get_by_role("heading", name="Session burned")).to_be_visible()
+        expect(person.page.get_by_role("heading", name="Room burned")).to_be_visible()
         assert not re.search(r"\b(before|after) the kick\b", person.dom_text())
     assert requests.get(app_server.url + room.path, timeout=5).status_code == 404
 

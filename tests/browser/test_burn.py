@@ -73,7 +73,7 @@ def test_burn_at_zero_on_every_page(people, app_server):
     crowd[0].page.wait_for_function(HALF_BURNT)  # the picture shows the fire at its height
     shot(crowd[0].page, "06-burning", settle=False)
     for person in crowd:
-        expect(person.page.get_by_role("heading", name="Session burned")).to_be_visible()
+        expect(person.page.get_by_role("heading", name="Room burned")).to_be_visible()
     expect(crowd[0].page.get_by_test_id("burning")).to_have_count(0)  # the ashes have faded
     shot(crowd[0].page, "07-burned")
 
