@@ -247,6 +247,9 @@ async function boot() {
     return;
   }
   part(page, "pin-form").addEventListener("submit", onPinSubmit);
+  document.addEventListener("keydown", (event) => { // Escape backs out of the burn confirmation, as in the room
+    if (event.key === "Escape" && !part(page, "burn-confirm").hidden) part(page, "burn-confirm-cancel").click();
+  });
   part(page, "pin-input").focus({ preventScroll: true });
   linkKeys = await loadLinkKeys();
   part(page, "pin-submit").disabled = false; // only now can the PIN go over the socket, never a native submit

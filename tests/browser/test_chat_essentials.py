@@ -357,3 +357,30 @@ def test_kick_and_lock_the_room_keeps_the_kicked_out(people):
     expect(ana.system_line("Ben was removed by the admin")).to_have_count(1)
     ben.open(room.link)
     expect(ben.page.get_by_test_id("join-button")).to_have_text("Locked")
+
+
+def test_the_creator_is_welcomed_as_the_creator_and_a_burned_room_says_time_ran_out(people, app_server):
+    """From the home page the join card greets the creator; at zero the end screen says why it burned."""
+    ana = people("Ana")
+    ana.create_room(ttl_seconds=8)
+    ana.page.get_by_role("button", name="Enter room").click()
+    expect(ana.page.get_by_role("heading", name="Your room is ready")).to_be_visible()
+    expect(ana.page.get_by_text("You created this room, so you are its admin.")).to_be_visible()
+    ana.join_as("Ana")
+    expect(ana.page.get_by_role("heading", name="Room burned")).to_be_visible(timeout=20_000)
+    expect(ana.page.get_by_test_id("burn-screen")).to_contain_text("Time ran out")
+    shot(ana.page, "14-burned-time-ran-out")
+
+
+def test_escape_backs_out_of_the_burn_confirmation_on_the_admin_page(people):
+    """The admin page's "Burn now" asks first; Escape answers no."""
+    room, ana, ben = creator_and_guest(people)
+    desk = people("Desk")
+    desk.open(f"{room.path}/admin")
+    desk.page.get_by_label("PIN").fill(room.pin)
+    desk.page.get_by_role("button", name="Continue").click()
+    desk.page.get_by_role("button", name="Burn now").click()
+    expect(desk.page.get_by_test_id("burn-confirm")).to_be_visible()
+    desk.page.keyboard.press("Escape")
+    expect(desk.page.get_by_test_id("burn-confirm")).to_be_hidden()
+    expect(ben.composer).to_be_editable()
