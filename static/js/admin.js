@@ -10,6 +10,7 @@ import { Countdown, ServerClock } from "./countdown.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
 import { renderPeople } from "./people-view.js";
 import { PIN_SHAPE, SHAPE_ERROR, normalizePin } from "./admin-claim.js";
+import { ColourBook } from "./colours.js";
 import { canEncrypt, errorText, focusQuietly, part, say } from "./ui.js";
 
 const DESTROYED_GRACE_MS = 4000;
@@ -19,6 +20,7 @@ const page = part(main, "admin");
 const roomId = main.dataset.roomId;
 const queue = new EventQueue();
 const members = new Map(); // memberId -> {memberId, name, fingerprint, flagged}, in join order
+const colours = new ColourBook(); // one colour per member present, as in the room
 let socket = null;
 let pin = null;            // kept in memory after a success, to re-authenticate after a reconnect
 let linkKeys = null;
@@ -77,7 +79,9 @@ function renderMembers() {
     seen.set(person.name, count);
     return { ...person, name: count === 1 ? person.name : `${person.name} (${count})` };
   });
+  colours.sync(people.map((person) => person.memberId));
   renderPeople(part(page, "members"), people, {
+    hueOf: (id) => colours.hueOf(id),
     onKick: (person, button) => controls.kick(person, button),
     onKickLock: async (person, button) => { if ((await controls.lock(true)).ok) await controls.kick(person, button); },
   });
@@ -230,6 +234,7 @@ async function end(reason = "burned") {
 function wipe() {
   pin = linkKeys = null;
   members.clear();
+  colours.clear();
   queue.reset();
   part(page, "members").replaceChildren();
   if (socket) {

@@ -55,7 +55,11 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   let endedAs = null;
   let graceTimer = 0;
   const title = document.title;
-  let status = null; // the join page's watch on the room's lock (room-status.js)
+  // The join page's watch on the room's lock, while the join form is open (room-status.js).
+  const status = new RoomStatus(roomId, {
+    onState: (state) => { if (!chat?.joined && !ending) { countdown.update(state.expires_at, state.now); showState(state); } },
+    onGone: () => { if (!chat?.joined && !ending) end("burned", "gone"); },
+  });
   let stopDismiss = null;
 
   const countdown = new Countdown({
@@ -109,7 +113,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     if (ending) return;
     ending = true;
     endedAs = kind;
-    status?.stop();
+    status.stop();
     clearTimeout(graceTimer);
     countdown.stop();
     chat?.end(kind, detail); // no-op when the chat itself reported the end
@@ -131,7 +135,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
 
   /** Switches from the join form to the chat, moving the one countdown into the chat header. */
   function showChat() {
-    status?.stop();
+    status.stop();
     part(root, "chat-timer-slot").append(part(root, "countdown"));
     part(root, "prejoin").hidden = true;
     part(root, "chat").hidden = false;
@@ -238,7 +242,6 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     document.title = title;
     countdown.start();
     openForm();
-    status?.start();
   }
 
   /** The chat header's own buttons (the chat's widgets are RoomChat's). */
@@ -273,17 +276,13 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     return;
   }
   openForm();
-  status = new RoomStatus(roomId, {
-    onState: (state) => { if (!chat?.joined && !ending) { countdown.update(state.expires_at, state.now); showState(state); } },
-    onGone: () => { if (!chat?.joined && !ending) end("burned", "gone"); },
-  });
-  status.start();
 
   /** The join form, ready for a name. */
   function openForm() {
     form.hidden = false;
     part(root, "join-button").disabled = false;
     showJoinable();
+    status.start();
     part(root, "name-input").focus({ preventScroll: true });
   }
 }
