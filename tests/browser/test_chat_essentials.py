@@ -287,6 +287,11 @@ def test_escape_closes_what_is_open_and_the_phone_sheet_has_a_close_and_an_outsi
     toggle.click()
     ben.page.keyboard.press("Escape")
     expect(panel).not_to_have_class(re.compile(r"is-open"))
+    ben.page.get_by_role("button", name="Alerts").click()
+    expect(ben.page.get_by_test_id("alerts-menu")).to_be_in_viewport(ratio=1)
+    shot(ben.page, "14-alerts-menu-phone")
+    ben.page.keyboard.press("Escape")
+    expect(ben.page.get_by_test_id("alerts-menu")).to_be_hidden()
     expect(ana.page.get_by_test_id("burn-screen")).to_be_hidden()  # Escape never burned anything
 
 
@@ -384,3 +389,16 @@ def test_escape_backs_out_of_the_burn_confirmation_on_the_admin_page(people):
     desk.page.keyboard.press("Escape")
     expect(desk.page.get_by_test_id("burn-confirm")).to_be_hidden()
     expect(ben.composer).to_be_editable()
+
+
+def test_a_message_over_the_limit_is_said_in_plain_words(people, app_server):
+    """No "N bytes left" jargon while writing; past 4,096 bytes: "Message too long (4,096 bytes max)"."""
+    room = Room.from_api(app_server)
+    ana = people("Ana")
+    ana.join(room.link, "Ana")
+    ana.composer.fill("short")
+    expect(ana.page.get_by_test_id("byte-counter")).to_have_text("")
+    ana.composer.fill("x" * 4100)
+    expect(ana.page.get_by_test_id("composer-status")).to_contain_text("Message too long (4,096 bytes max)")
+    expect(ana.page.get_by_test_id("byte-counter")).to_have_text("4 bytes over")
+    expect(ana.page.get_by_role("button", name="Send")).to_be_visible()
