@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 BURN_TTL_SECONDS = 10  # room for three people to join and talk, then the burn is the point
 SAME_MOMENT_MS = 500
-FINAL_BANNER = "Less than a minute left - this chat will burn"
+FINAL_BANNER = "Less than a minute left - this room will burn"
 HALF_BURNT = """() => (document.querySelector(".burn__progress-fill")?.getAnimations()[0]?.currentTime ?? 0) > 1500"""
 # The colour a CSS custom property resolves to, as getComputedStyle reports colours.
 CSS_COLOUR = """(name) => {
