@@ -51,6 +51,8 @@ class AdminDesk:
             connection.admin_of = room.room_id
             if connection.room_id != room.room_id:
                 self.socketio.server.enter_room(sid, watch_room(room.room_id), namespace="/")
+            # The room is told someone holds the PIN now (a quiet line in the log), never who.
+            courier.to_room(room, "admin_joined", {}, skip_sid=sid)
             return {"members": [m.public() for m in room.members.values()],
                     "locked": room.locked, **courier.times(room)}
 

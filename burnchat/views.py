@@ -69,6 +69,17 @@ def create_room():
                    expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ")), 201
 
 
+@pages.get("/api/rooms/<room_id>")
+def room_status(room_id):
+    """The join page's look before joining: {locked, count, expires_at, now} - what the page
+    itself was rendered with, nothing naming anyone - or the one 404 for any room not live."""
+    room = _live_room(room_id)
+    if room is None:
+        return jsonify(error="This room doesn't exist or has burned."), 404
+    return jsonify(locked=room.locked, count=len(room.members),
+                   expires_at=int(room.expires_at * 1000), now=int(_courier().now() * 1000))
+
+
 @pages.post("/api/leave")
 def leave_beacon():
     """A closing room page gives its seat up (navigator.sendBeacon): JSON {room, member_id,

@@ -18,6 +18,7 @@ SERVER_EVENTS = (
     "countdown",
     "kicked",
     "destroyed",
+    "admin_joined",
 )
 CALL_TIMEOUT_SECONDS = 10
 

@@ -607,7 +607,8 @@ class RoomSession:
         """Apply every §6.4 check; the result dict, None while held back, else count and raise.
 
         A text gives {member_id, name, text, me, late, out_of_order, notices}; a digest
-        {digest: True, notices}; a body of another type {unknown: True, notices}.
+        {digest: True, notices}; a typing body {typing: True, member_id, late, notices};
+        a body of another type {unknown: True, notices}.
         """
         try:
             if self._should_hold(sealed):
@@ -658,6 +659,8 @@ class RoomSession:
                 return {"unknown": True, "notices": notices}
             return {"relink": self._adopt_link(secret), "member_id": sender.member_id,
                     "name": self.display_name(sender.member_id), "notices": notices}
+        if body["t"] == "typing":  # §6.3: counted in the chain like any envelope, shown by nobody here
+            return {"typing": True, "member_id": sender.member_id, "late": late, "notices": notices}
         if body["t"] != "text":
             return {"unknown": True, "notices": notices}
         out_of_order = self._transcript.out_of_order(body["after"])

@@ -253,6 +253,7 @@ class TerminalChat:
             "countdown": self.on_countdown,
             "kicked": self.on_kicked,
             "destroyed": self.on_destroyed,
+            "admin_joined": self.on_admin_joined,
             "disconnect": self.on_disconnect,
             "interrupt": self.on_interrupt,
             "member_away": self.on_member_away,
@@ -538,6 +539,10 @@ class TerminalChat:
         if isinstance(data, dict) and isinstance(data.get("expires_at"), int) and isinstance(data.get("now"), int):
             self.show_countdown(data["expires_at"], data["now"])
 
+    def on_admin_joined(self, _data):
+        """Someone opened the admin controls with the room's PIN (who, the server doesn't say)."""
+        self.status("An admin joined (with the room's PIN)")
+
     def on_kicked(self, _data):
         """The admin removed us."""
         self.status("You were removed from the room by its admin", tone="warn")
@@ -546,7 +551,7 @@ class TerminalChat:
     def on_destroyed(self, _data):
         """The room burned: forget everything and stop."""
         self.session.wipe()
-        self.status("Session burned")
+        self.status("Room burned")
         raise Exit(EXIT_OK)
 
     def on_disconnect(self, data):

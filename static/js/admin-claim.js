@@ -3,8 +3,8 @@
 // The PIN's shape is checked here first, so a typo never costs one of the few attempts.
 import { errorText, part, say } from "./ui.js";
 
-const PIN_SHAPE = /^[2-9A-HJ-NP-Z]{8}$/; // burnchat/pins.py: 8 of 23456789ABCDEFGHJKLMNPQRSTUVWXYZ
-const SHAPE_ERROR = "A PIN has 8 letters and digits, like ABCD-2345 (no 0, 1, I or O).";
+export const PIN_SHAPE = /^[2-9A-HJ-NP-Z]{8}$/; // burnchat/pins.py: 8 of 23456789ABCDEFGHJKLMNPQRSTUVWXYZ
+export const SHAPE_ERROR = "A PIN has 8 letters and digits, like ABCD-2345 (no 0, 1, I or O).";
 
 /** The PIN as the server reads it: any case, with or without the dash and spaces (pins.py normalize_pin). */
 export function normalizePin(text) {

@@ -89,6 +89,15 @@ export class AdminControls {
     this.#render();
   }
 
+  /** Locks (or unlocks) the room without the toggle -> the ack ("Kick and lock the room" locks first). */
+  async lock(locked) {
+    if (this.#state.locked === locked) return { ok: true };
+    const ack = await this.#run(part(this.#root, "lock-toggle"), "admin_lock", { locked });
+    if (ack.ok) this.#state.locked = locked;
+    this.#render();
+    return ack;
+  }
+
   /** Adds time; at the 72 h cap the server refuses with max_ttl and the buttons explain why. */
   async #extend(button, seconds) {
     const ack = await this.#run(button, "admin_extend", { seconds });

@@ -9,6 +9,8 @@ import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
 import { renderPeople } from "./people-view.js";
+import { PIN_SHAPE, SHAPE_ERROR, normalizePin } from "./admin-claim.js";
+import { ColourBook } from "./colours.js";
 import { canEncrypt, errorText, focusQuietly, part, say } from "./ui.js";
 
 const DESTROYED_GRACE_MS = 4000;
@@ -18,6 +20,7 @@ const page = part(main, "admin");
 const roomId = main.dataset.roomId;
 const queue = new EventQueue();
 const members = new Map(); // memberId -> {memberId, name, fingerprint, flagged}, in join order
+const colours = new ColourBook(); // one colour per member present, as in the room
 let socket = null;
 let pin = null;            // kept in memory after a success, to re-authenticate after a reconnect
 let linkKeys = null;
@@ -76,7 +79,12 @@ function renderMembers() {
     seen.set(person.name, count);
     return { ...person, name: count === 1 ? person.name : `${person.name} (${count})` };
   });
-  renderPeople(part(page, "members"), people, { onKick: (person, button) => controls.kick(person, button) });
+  colours.sync(people.map((person) => person.memberId));
+  renderPeople(part(page, "members"), people, {
+    hueOf: (id) => colours.hueOf(id),
+    onKick: (person, button) => controls.kick(person, button),
+    onKickLock: async (person, button) => { if ((await controls.lock(true)).ok) await controls.kick(person, button); },
+  });
   part(page, "members-empty").hidden = people.length > 0;
   part(page, "count").textContent = String(people.length);
 }
@@ -130,6 +138,12 @@ async function onPinSubmit(event) {
   const candidate = input.value.trim();
   if (!candidate) {
     say(part(page, "pin-error"), "Enter the PIN.");
+    input.focus();
+    return;
+  }
+  if (!PIN_SHAPE.test(normalizePin(candidate))) { // a typo that can't be a PIN costs none of the attempts
+    say(part(page, "pin-error"), SHAPE_ERROR);
+    input.setAttribute("aria-invalid", "true");
     input.focus();
     return;
   }
@@ -198,7 +212,7 @@ async function reauthenticate() {
   }
 }
 
-/** The room burned (or is gone): forget everything, play the burn, show "Session burned". */
+/** The room burned (or is gone): forget everything, play the burn, show "Room burned". */
 async function end(reason = "burned") {
   if (ended) return;
   ended = true;
@@ -212,7 +226,7 @@ async function end(reason = "burned") {
   if (reason === "lost") part(main, "burned-text").textContent = "The server lost this room.";
   const screen = part(main, "burned");
   screen.hidden = false;
-  document.title = "Session burned - Burn Chat";
+  document.title = "Room burned - Burn Chat";
   focusQuietly(screen.querySelector("h1"));
 }
 
@@ -220,6 +234,7 @@ async function end(reason = "burned") {
 function wipe() {
   pin = linkKeys = null;
   members.clear();
+  colours.clear();
   queue.reset();
   part(page, "members").replaceChildren();
   if (socket) {
@@ -237,6 +252,9 @@ async function boot() {
     return;
   }
   part(page, "pin-form").addEventListener("submit", onPinSubmit);
+  document.addEventListener("keydown", (event) => { // Escape backs out of the burn confirmation, as in the room
+    if (event.key === "Escape" && !part(page, "burn-confirm").hidden) part(page, "burn-confirm-cancel").click();
+  });
   part(page, "pin-input").focus({ preventScroll: true });
   linkKeys = await loadLinkKeys();
   part(page, "pin-submit").disabled = false; // only now can the PIN go over the socket, never a native submit

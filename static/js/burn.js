@@ -1,5 +1,5 @@
 // The burn: flames rise over the screen for about three seconds while a bar
-// fills, then the caller shows "Session burned". Callers wipe every message
+// fills, then the caller shows "Room burned". Callers wipe every message
 // and key *before* calling playBurn, so nothing readable is left under the fire.
 // With prefers-reduced-motion the overlay just fades.
 import { make } from "./ui.js";
@@ -70,7 +70,7 @@ export function playBurn() {
   document.body.append(overlay);
   return new Promise((resolve) => {
     setTimeout(() => {
-      resolve(); // the caller puts the "Session burned" screen up under the fading ashes
+      resolve(); // the caller puts the "Room burned" screen up under the fading ashes
       overlay.classList.add("burn--out");
       setTimeout(() => overlay.remove(), 600);
     }, duration);

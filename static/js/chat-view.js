@@ -17,13 +17,17 @@ function hueOf(memberId) {
 
 /** The role="log" list of messages and system lines. */
 export class MessageLog {
-  #log; #jump; #last = { senderId: null, at: 0 };
+  #log; #jump; #last = { senderId: null, at: 0 }; #hueOf;
   #pinned = true; // the reader is following the newest message
 
-  /** `log`: the role="log" element; `jump`: the "New messages" button shown when scrolled up. */
-  constructor(log, jump) {
+  /**
+   * `log`: the role="log" element; `jump`: the "New messages" button shown when scrolled up;
+   * `hueOf(memberId)`: the person's colour, the same as their avatar's (colours.js).
+   */
+  constructor(log, jump, { hueOf: colourOf = hueOf } = {}) {
     this.#log = log;
     this.#jump = jump;
+    this.#hueOf = colourOf;
     log.addEventListener("scroll", () => {
       this.#pinned = this.#atBottom();
       if (this.#pinned) jump.hidden = true;
@@ -70,11 +74,12 @@ export class MessageLog {
     this.#last = { senderId, at };
     const item = make("div", `msg ${own ? "msg--own" : "msg--other"}${grouped ? " msg--cont" : ""}${me ? " msg--me" : ""}`);
     item.dataset.testid = own ? "message-own" : "message";
-    item.style.setProperty("--hue", hueOf(senderId));
+    item.style.setProperty("--hue", this.#hueOf(senderId));
     const bubble = make("div", "msg__bubble");
     if (!own && !grouped) bubble.append(userText("span", "msg__name", name));
     else item.append(userText("span", "visually-hidden", own ? "You" : name));
     bubble.append(messageText(text));
+    if (me) bubble.querySelector(".msg__text").prepend(userText("span", "msg__actor", name), " "); // "/me waves": "Ana waves"
     const time = make("time", "msg__time", formatClock(at));
     time.dateTime = at.toISOString();
     bubble.append(time);
@@ -113,11 +118,15 @@ export class MessageLog {
   addSystem(parts, tone = "") {
     const line = make("p", `sys${tone ? ` sys--${tone}` : ""}`);
     line.dataset.testid = "system-line";
-    for (const piece of parts) {
-      line.append(typeof piece === "string" ? document.createTextNode(piece) : userText("span", "sys__name", piece.name));
-    }
+    this.rewriteSystem(line, parts);
     this.#last = { senderId: null, at: 0 };
     this.#append(line);
+    return line;
+  }
+
+  /** Replaces what a system line says (a folded run of joins grows: "Ana, Ben and 3 others joined"). */
+  rewriteSystem(line, parts) {
+    line.replaceChildren(...parts.map((piece) => (typeof piece === "string" ? document.createTextNode(piece) : userText("span", "sys__name", piece.name))));
   }
 
   /** Removes every message node at once (burn, kick): no text of the room stays in the DOM. */
@@ -174,7 +183,8 @@ export class Composer {
   /** Updates the byte counter and the over-limit warning. */
   #refreshBytes() {
     const left = this.#left();
-    this.#bytes.textContent = left >= 0 ? `${left} bytes left` : `${-left} bytes too long`;
+    // Quiet until it matters: the count shows only near the limit, in plain words past it.
+    this.#bytes.textContent = left < 0 ? `${(-left).toLocaleString("en")} bytes over` : left < 200 ? `${left.toLocaleString("en")} bytes left` : "";
     this.#bytes.dataset.level = left < 0 ? "over" : left < 200 ? "low" : "";
     if (left < 0) this.showStatus(this.#tooLongText(left), "error", 0);
     else if (this.#status.dataset.tone === "error" && this.#status.dataset.kind === "too-long") this.#render();
@@ -182,7 +192,7 @@ export class Composer {
 
   /** The sentence for a message over the limit. */
   #tooLongText(left) {
-    return `Too long: messages are limited to ${MAX_TEXT_BYTES} bytes (${-left} over). Shorten it to send.`;
+    return `Message too long (${MAX_TEXT_BYTES.toLocaleString("en")} bytes max) - shorten it by ${(-left).toLocaleString("en")} to send.`;
   }
 
   /** Validates and hands the text to onSend; keeps it in the box unless it was sent. */
@@ -230,7 +240,7 @@ export class Composer {
     clearTimeout(this.#statusTimer);
     this.#status.textContent = text;
     this.#status.dataset.tone = tone;
-    this.#status.dataset.kind = text.startsWith("Too long:") ? "too-long" : "";
+    this.#status.dataset.kind = text.startsWith("Message too long") ? "too-long" : "";
     if (ms) this.#statusTimer = setTimeout(() => this.#render(), ms);
   }
 

@@ -10,6 +10,13 @@ import { errorText } from "./ui.js";
 
 const RETRY_MS = [1000, 2000, 4000, 8000]; // rate_limited, busy, a lost ack on a live socket: try again later
 
+/** "/me waves" is an action ({text: "waves", me: true}); "//me" sends "/me" as it is typed; anything else a text. */
+export function readCommand(line) {
+  const action = /^\/me\s+(\S[\s\S]*)$/u.exec(line);
+  if (action) return { text: action[1], me: true };
+  return { text: line.startsWith("//") ? line.slice(1) : line, me: false };
+}
+
 /** The words on a bubble that finally can't be sent. */
 function failedText(code) {
   if (code === "gone") return "you were away too long, and it may not have reached everyone";
@@ -39,16 +46,17 @@ export class Outbox {
   }
 
   /** A text from the composer: queued and shown as pending at once -> {ok} or {ok: false, message}. */
-  write(text) {
+  write(line) {
     const session = this.#session();
     if (!session) return { ok: false, message: "Not connected yet - your text is kept." };
+    const { text, me } = readCommand(line);
     let localId;
     try {
-      localId = session.queue(text);
+      localId = session.queue(text, { me });
     } catch (error) {
-      return { ok: false, message: error?.code === "too_long" ? "Too long to send." : "Not connected yet - your text is kept." };
+      return { ok: false, message: error?.code === "too_long" ? "Message too long (4,096 bytes max)." : "Not connected yet - your text is kept." };
     }
-    this.#show(localId, text);
+    this.#show(localId, text, me);
     this.pump();
     return { ok: true };
   }

@@ -24,12 +24,12 @@ function personButton(label, title, testid, action) {
   return button;
 }
 
-/** One list item: [avatar] name (you) / fingerprint  [Kick] [Ban]. */
-function personItem(person, onKick, onBan) {
+/** One list item: [avatar] name (you) / fingerprint  [Kick] [Kick and lock the room] [Ban]. */
+function personItem(person, { onKick, onKickLock, onBan, hueOf: colourOf }) {
   const item = make("li", `person${person.isSelf ? " person--self" : ""}${person.flagged ? " person--flagged" : ""}${person.away ? " person--away" : ""}`);
   item.dataset.memberId = person.memberId;
   item.dataset.testid = "person";
-  item.style.setProperty("--hue", hueOf(person.fingerprint));
+  item.style.setProperty("--hue", colourOf ? colourOf(person.memberId) : hueOf(person.fingerprint));
   item.append(make("span", "person__avatar", initial(person.name)));
   const info = make("div", "person__info");
   const nameLine = make("span", "person__name-line");

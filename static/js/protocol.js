@@ -567,8 +567,20 @@ export class RoomSession {
   }
 
   /**
+   * Our `typing` body (§6.3) when it can go out at once - the key confirmed, nothing queued and
+   * (acks) no outcome awaited - else null: a typing indicator never waits, so none is ever stale.
+   */
+  makeTyping() {
+    return this.#serial(async () => {
+      if (!this.#canSeal() || this.#sending.queued > 0 || !this.#key.confirmed) return null;
+      return this.#sealBody({ t: "typing" }, "typing");
+    });
+  }
+
+  /**
    * Runs every §6.4 check: a text -> {memberId, name, text, me, epoch, seq, late, outOfOrder,
    * afterReplies, notices}; a digest -> {digest: true, notices}; a confirm -> {confirm: true, notices};
+   * a typing body -> {typing: true, memberId, name, late, notices};
    * an unknown type -> {ignored: true, notices}; null while it waits for its epoch's key.
    * Counts and rethrows rejections.
    */
@@ -626,6 +638,7 @@ export class RoomSession {
       if (!secret) return { ignored: true, notices };
       return { relink: await this.#adoptLink(secret), memberId, name: this.member(memberId)?.name ?? null, notices };
     }
+    if (body.t === "typing") return { typing: true, memberId, name: this.member(memberId).name, late, notices };
     if (body.t !== "text") return { ignored: true, notices };
     const outOfOrder = this.#transcript.outOfOrder(body.after);
     const afterReplies = this.#transcript.shown([memberId, epoch, seq], { late });

@@ -64,6 +64,12 @@ export class RoomAdmin {
     this.#controls.linkChanged();
   }
 
+  /** "Kick and lock the room": locked first, so the kicked can't come straight back with the link. */
+  async kickAndLock(person, button) {
+    const ack = await this.#controls.lock(true);
+    if (ack.ok) await this.#controls.kick(person, button);
+  }
+
   /** True while our kick of `memberId` waits for its proof. */
   kicking(memberId) {
     return this.#controls.kicking(memberId);

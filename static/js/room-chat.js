@@ -19,6 +19,10 @@ import { RoomPeople } from "./room-people.js";
 import { RoomResume } from "./room-resume.js";
 import { SafetyView } from "./safety-view.js";
 import { part } from "./ui.js";
+import { ColourBook } from "./colours.js";
+import { RoomAlerts } from "./room-alerts.js";
+import { RoomEventLog } from "./room-events.js";
+import { RoomTyping } from "./room-typing.js";
 
 const OFFLINE_TEXT = "Offline - your messages will be sent when you're back";
 
@@ -28,6 +32,7 @@ export class RoomChat {
   #connection; #session = null; #queue = new EventQueue();
   #log; #composer; #admin; #claim; #people; #outbox; #messages; #resume;
   #notices; #keys; #safety; #timer; #rejected;
+  #colours = new ColourBook(); #alerts; #events; #typing; // #14: colours, background alerts, room events, typing
   #joinedOnce = false; #live = false; #ended = false;
   #handlers = {
     member_joined: (data) => this.#onMemberJoined(data),
@@ -55,13 +60,19 @@ export class RoomChat {
     this.#onEnd = onEnd;
     this.#onState = onState;
     this.#connection = new RoomConnection({ onLost: () => this.#resume.lost(), onBack: () => this.#resume.back() });
-    this.#log = new MessageLog(part(root, "messages"), part(root, "jump-latest"));
+    this.#log = new MessageLog(part(root, "messages"), part(root, "jump-latest"), { hueOf: (id) => this.#colours.hueOf(id) });
+    this.#alerts = new RoomAlerts(root);
+    this.#events = new RoomEventLog(this.#log);
     this.#outbox = new Outbox({
       log: this.#log, session: () => (this.#ended ? null : this.#session), name: () => this.#name,
       emit: (envelope) => request(this.#socket, "message", envelope), online: () => this.#live && this.#connection.connected,
       onRelink: (relink) => this.#relinked(relink, null),
     });
-    this.#composer = new Composer(part(root, "composer"), { onSend: async (text) => this.#outbox.write(text) });
+    this.#composer = new Composer(part(root, "composer"), { onSend: async (text) => { this.#typing.sent(); return this.#outbox.write(text); } });
+    this.#typing = new RoomTyping({
+      root, session: () => (this.#ended ? null : this.#session), deliver: (envelope) => this.#outbox.deliver(envelope),
+      canSend: () => Boolean(this.#live && this.#connection.connected && this.#session && this.#keys.canSend(this.#session)),
+    });
     this.#notices = new IntegrityNotices(this.#log, (id) => this.#session?.member(id)?.name ?? null);
     this.#keys = new RoomKeys({
       socket: () => this.#socket, notices: this.#notices, onChange: () => this.#keyChanged(),
@@ -83,10 +94,12 @@ export class RoomChat {
       },
     });
     this.#claim = new AdminClaim(root, { claim: (pin) => this.claimAdmin(pin) });
-    this.#people = new RoomPeople({ root, session: () => this.#session, admin: this.#admin, claim: this.#claim });
+    this.#people = new RoomPeople({ root, session: () => this.#session, admin: this.#admin, claim: this.#claim, colours: this.#colours });
     this.#messages = new RoomMessages({
       session: () => this.#session, ended: () => this.#ended, schedule: (fn) => this.#queue.push(fn), log: this.#log,
       notices: this.#notices, rejected: this.#rejected, heard: () => this.#people.refreshUnconfirmed(),
+      onText: (result) => { this.#typing.stopped(result.memberId); this.#alerts.message(result); },
+      onTyping: (result) => this.#typing.heard(result.memberId, result.name),
       onRelink: (relink, name) => this.#relinked(relink, name),
     });
     this.#resume = new RoomResume({
@@ -173,6 +186,7 @@ export class RoomChat {
       return { ok: false, code: "bad_version" };
     }
     this.#onState({ locked: ack.locked, count: (ack.members?.length ?? 0) + 1 });
+    this.#events.state({ locked: ack.locked, expiresAt: ack.expires_at }, { quiet: true });
     this.#live = true;
     const orphans = this.#resume.takeOrphans();
     if (orphans.length) this.#outbox.moveTo(orphans, session); // written before the seat was lost
@@ -222,6 +236,7 @@ export class RoomChat {
     socket.on("countdown", (data) => this.#onCountdown(data ?? {}));
     socket.on("kicked", () => this.end("kicked"));
     socket.on("destroyed", (data) => this.end("burned", data?.reason));
+    socket.on("admin_joined", () => { if (this.#session && !this.#ended) this.#events.adminJoined(); });
   }
 
   /** member_away / member_back: greyed as "reconnecting..." in the people list, or normal again. */
@@ -232,7 +247,7 @@ export class RoomChat {
   /** A newcomer's announcement: accepted (system line) or flagged (counter); the key changes for it. */
   async #onMemberJoined(announcement) {
     const member = await this.#session.addMember(announcement);
-    if (member) this.#log.addSystem([{ name: member.name }, " joined"], "join");
+    if (member) this.#events.person(member.name, "joined");
     this.#keyChanged(); // a newcomer never gets the key used before it came
     this.#rejected.show(this.#session);
   }
@@ -247,9 +262,10 @@ export class RoomChat {
     if (member && ownKick) {
       this.#log.addSystem(["Removing ", { name: member.name }, "..."], "quiet");
     } else if (member) {
-      const what = reason === "kicked" ? " was removed by the admin" : reason === "disconnected" ? " lost connection" : " left";
-      this.#log.addSystem([{ name: member.name }, what], reason === "kicked" ? "warn" : "leave");
+      if (reason === "kicked") this.#log.addSystem([{ name: member.name }, " was removed by the admin"], "warn");
+      else this.#events.person(member.name, reason === "disconnected" ? "lost connection" : "left");
     }
+    this.#typing.stopped(memberId);
     if (hadKey && !this.#session.ready) this.#log.addSystem(["Waiting for a new room key - nothing more is sent under the old one"], "key");
     this.#keyChanged();
     await this.#messages.releaseHeld(); // messages held for a key of the old member set are refused now
@@ -329,6 +345,7 @@ export class RoomChat {
     this.#countdown.update(expiresAt, now);
     this.#onState({ locked, count });
     this.#admin.update({ locked, expiresAt });
+    this.#events.state({ locked, expiresAt });
   }
 
   /** The server's periodic time sync. */
@@ -336,6 +353,11 @@ export class RoomChat {
     if (this.#ended) return;
     this.#countdown.update(expiresAt, now);
     this.#admin.update({ expiresAt });
+  }
+
+  /** The countdown's time left (every tick): "Room burns in 1 minute" goes in the log once. */
+  tick(left) {
+    if (this.#live && !this.#ended) this.#events.tick(left);
   }
 
   // ---- the end ---------------------------------------------------------------------------
@@ -364,6 +386,10 @@ export class RoomChat {
     this.#people.wipe();
     this.#safety.wipe();
     this.#rejected.wipe();
+    this.#alerts.wipe();
+    this.#typing.wipe();
+    this.#events.reset();
+    this.#colours.clear();
     this.#session?.wipe();
     this.#session = null;
     this.#pin = this.#secret = this.#announce = null;

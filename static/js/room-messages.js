@@ -4,15 +4,18 @@
 import { HOLD_BACK_MS } from "./protocol.js";
 
 export class RoomMessages {
-  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #onRelink; #heldTimer = 0;
+  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #onText; #onTyping; #onRelink; #heldTimer = 0;
 
   /**
    * `session()`: the current RoomSession or null; `ended()`: true once the chat ended;
    * `schedule(fn)`: runs fn in the chat's event queue; `log`, `notices`, `rejected`: the
    * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from;
+   * `onText(result)`: a text was shown; `onTyping(result)`: someone is typing (a typing body);
    * `onRelink(relink, name)`: the member the server named sent the room's new link (§5.6).
    */
-  constructor({ session, ended, schedule, log, notices, rejected, heard, onRelink = () => {} }) {
+  constructor({ session, ended, schedule, log, notices, rejected, heard, onText = () => {}, onTyping = () => {}, onRelink = () => {} }) {
+    this.#onText = onText;
+    this.#onTyping = onTyping;
     this.#onRelink = onRelink;
     this.#session = session;
     this.#ended = ended;
@@ -39,13 +42,15 @@ export class RoomMessages {
     this.#notices.show(result.notices);
     if (result.relink) this.#onRelink(result.relink, result.name);
     if (result.text === undefined) {
-      this.#heard(); // a confirm or digest: its sender has been heard from
+      if (result.typing && !result.late) this.#onTyping(result); // a late one says nothing about now
+      this.#heard(); // a confirm, digest or typing body: its sender has been heard from
       return;
     }
     const { memberId, name, text, me, late, outOfOrder, afterReplies } = result;
     if (outOfOrder) this.#notices.outOfOrder(memberId);
     const note = late ? "arrived late" : afterReplies ? "arrived after the replies to it" : outOfOrder ? "shown out of order" : "";
     this.#log.addMessage({ senderId: memberId, name, text, me, note, own: false });
+    this.#onText(result);
     this.#heard();
   }
 

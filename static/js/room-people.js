@@ -8,10 +8,11 @@ const UNCONFIRMED_LABEL = "hasn't confirmed the room key";
 const AWAY_LABEL = "reconnecting...";
 
 export class RoomPeople {
-  #root; #session; #admin; #claim; #unconfirmed = [];
+  #root; #session; #admin; #claim; #colours; #unconfirmed = [];
 
-  /** `session()`: the current RoomSession or null; `admin`: RoomAdmin; `claim`: AdminClaim. */
-  constructor({ root, session, admin, claim }) {
+  /** `session()`: the current RoomSession or null; `admin`: RoomAdmin; `claim`: AdminClaim; `colours`: ColourBook. */
+  constructor({ root, session, admin, claim, colours }) {
+    this.#colours = colours;
     this.#root = root;
     this.#session = session;
     this.#admin = admin;
@@ -35,8 +36,10 @@ export class RoomPeople {
     });
     const admin = this.#admin.active;
     const onKick = admin ? (person, button) => this.#admin.kick(person, button) : null;
+    const onKickLock = admin ? (person, button) => this.#admin.kickAndLock(person, button) : null;
     const onBan = admin ? (person, button) => this.#admin.kick(person, button, { relink: true }) : null;
-    renderPeople(part(this.#root, "people"), people, { onKick, onBan });
+    this.#colours.sync(people.map((person) => person.memberId));
+    renderPeople(part(this.#root, "people"), people, { onKick, onKickLock, onBan, hueOf: (id) => this.#colours.hueOf(id) });
     this.#claim.show(!this.#admin.active);
     part(this.#root, "people-count").textContent = String(people.length);
   }

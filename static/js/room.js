@@ -9,9 +9,20 @@ import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { RoomChat } from "./room-chat.js";
 import { canEncrypt, errorText, focusQuietly, part, say, secretFromHash, wireCopyButton } from "./ui.js";
+import { RoomStatus } from "./room-status.js";
+import { wireDismiss } from "./room-dismiss.js";
 
 const DESTROYED_GRACE_MS = 4000; // how long we wait for the server's `destroyed` after our own zero
 const NAME_ERROR = "Enter a name of 1 to 32 characters, without control characters.";
+const MAX_NAME = 32;
+// Why a room burned, in the person's words (the `destroyed` reason, or what the page saw itself).
+const BURNED_TEXT = {
+  expired: "Time ran out. All messages have been permanently erased.",
+  burned: "The admin burned it. All messages have been permanently erased.",
+  shutdown: "The server restarted, and a room lives in its memory only. All messages have been erased.",
+  lost: "The server lost this room. All messages have been erased.",
+  gone: "This room doesn't exist or has burned.",
+};
 const LEAVE_WARNING = "Leaving this page erases this conversation from this screen";
 
 /** True when `secret` is a well-formed 16-byte link secret. */
@@ -44,11 +55,18 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   let endedAs = null;
   let graceTimer = 0;
   const title = document.title;
+  // The join page's watch on the room's lock, while the join form is open (room-status.js).
+  const status = new RoomStatus(roomId, {
+    onState: (state) => { if (!chat?.joined && !ending) { countdown.update(state.expires_at, state.now); showState(state); } },
+    onGone: () => { if (!chat?.joined && !ending) end("burned", "gone"); },
+  });
+  let stopDismiss = null;
 
   const countdown = new Countdown({
     clock,
     timers: [part(root, "countdown")],
     banner: part(root, "final-banner"),
+    onTick: (left) => chat?.tick(left),
     onZero: () => {
       // The server burns the room and says `destroyed`; if that never arrives, burn anyway.
       if (chat?.joined) graceTimer = setTimeout(() => chat.end("burned", "expired"), DESTROYED_GRACE_MS);
@@ -57,7 +75,9 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   });
   countdown.update(expiresAtMs, nowMs);
   countdown.start();
+  let roomLocked = locked;
   showState({ locked, count });
+  if (pin) welcomeCreator();
 
   /** Reflects the lock state and head count wherever the page shows them. */
   function showState({ locked: isLocked, count: people }) {
@@ -65,8 +85,27 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
       part(root, "prejoin-lock").textContent = isLocked ? "Locked by its admin" : "Open";
       part(root, "prejoin-lock").dataset.locked = String(isLocked);
       part(root, "lock-badge").hidden = !isLocked;
+      roomLocked = isLocked;
+      showJoinable();
     }
     if (Number.isInteger(people)) part(root, "prejoin-count").textContent = peopleText(people);
+  }
+
+  /** Before joining, the Join button tells the truth: a locked room can't be joined (and says so) until it is unlocked. */
+  function showJoinable() {
+    if (chat?.joined || ending) return;
+    const form = part(root, "join-form");
+    const button = part(root, "join-button");
+    const blocked = roomLocked && !pin; // the creator's own room: the admin unlocks it from inside
+    part(root, "locked-note").hidden = !blocked;
+    button.textContent = blocked ? "Locked" : "Join";
+    if (!form.hidden && !button.hasAttribute("aria-busy")) button.disabled = blocked;
+  }
+
+  /** The creator comes from the home page: welcomed as the room's creator, not as a guest. */
+  function welcomeCreator() {
+    part(root, "prejoin-title").textContent = "Your room is ready";
+    part(root, "prejoin-lead").textContent = "You created this room, so you are its admin. Pick the name the others will see.";
   }
 
   /** Ends the room on screen: wipe already happened; burn animation or the removed screen. */
@@ -74,6 +113,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     if (ending) return;
     ending = true;
     endedAs = kind;
+    status.stop();
     clearTimeout(graceTimer);
     countdown.stop();
     chat?.end(kind, detail); // no-op when the chat itself reported the end
@@ -86,16 +126,16 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     root.dataset.state = "ended";
     main.classList.remove("page--chat");
     const screen = part(root, kind === "kicked" ? "removed" : kind === "burned" ? "burned" : "failed");
-    if (kind === "burned" && detail === "gone") part(root, "burned-text").textContent = "This room doesn't exist or has burned.";
-    if (kind === "burned" && detail === "lost") part(root, "burned-text").textContent = "The server lost this room.";
-    if (kind === "failed") part(root, "failed-text").textContent = detail || "This chat ended.";
+    if (kind === "burned") part(root, "burned-text").textContent = BURNED_TEXT[detail] ?? BURNED_TEXT.expired;
+    if (kind === "failed") part(root, "failed-text").textContent = detail || "You left this room.";
     screen.hidden = false;
-    document.title = kind === "kicked" ? "Removed - Burn Chat" : "Session burned - Burn Chat";
+    document.title = kind === "kicked" ? "Removed - Burn Chat" : kind === "burned" ? "Room burned - Burn Chat" : "Disconnected - Burn Chat";
     focusQuietly(screen.querySelector("h1"));
   }
 
   /** Switches from the join form to the chat, moving the one countdown into the chat header. */
   function showChat() {
+    status.stop();
     part(root, "chat-timer-slot").append(part(root, "countdown"));
     part(root, "prejoin").hidden = true;
     part(root, "chat").hidden = false;
@@ -137,6 +177,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
       return;
     }
     if (result.code === "no_room") return end("burned", "gone");
+    if (result.code === "locked") return showState({ locked: true }); // the button says it, and changes when unlocked
     say(part(root, "join-error"), errorText(result));
     if (result.code === "bad_version") offerReload();
   }
@@ -207,7 +248,8 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   /** The chat header's own buttons (the chat's widgets are RoomChat's). */
   function wireChatParts() {
     wireCopyButton(part(root, "copy-link"), () => (secret ? `${location.origin}/r/${roomId}#${secret}` : ""), part(root, "copy-status"));
-    wirePeopleToggle(root);
+    stopDismiss?.();
+    stopDismiss = wireDismiss(root, wirePeopleToggle(root));
   }
 
   wireChatParts();
@@ -228,6 +270,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     return;
   }
   form.addEventListener("submit", onJoin);
+  wireNameCounter(part(root, "name-input"), part(root, "name-count"));
   if (!isValidSecret(secret)) {
     part(root, "link-error").hidden = false; // until the whole link is pasted (onHashChange)
     form.hidden = true;
@@ -239,25 +282,44 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   function openForm() {
     form.hidden = false;
     part(root, "join-button").disabled = false;
+    showJoinable();
+    status.start();
     part(root, "name-input").focus({ preventScroll: true });
   }
 }
 
-/** On phones the people panel folds away behind the header's people button. */
+/** The name field's live count of characters (as validateName counts them) against the 32 allowed. */
+function wireNameCounter(input, counter) {
+  const show = () => {
+    const used = [...input.value.trim()].length;
+    counter.textContent = `${used}/${MAX_NAME}`;
+    counter.dataset.level = used > MAX_NAME ? "over" : used >= MAX_NAME - 4 ? "low" : "";
+  };
+  input.addEventListener("input", show);
+  show();
+}
+
+/**
+ * On phones the people panel folds away behind the header's people button; it closes with its
+ * Close button, Escape (room-dismiss.js) or a tap outside it. -> {isOpen(), close()}.
+ */
 function wirePeopleToggle(root) {
   const toggle = part(root, "people-toggle");
   const panel = part(root, "people-panel");
+  const isOpen = () => toggle.getAttribute("aria-expanded") === "true";
   const setOpen = (open) => {
     toggle.setAttribute("aria-expanded", String(open));
     panel.classList.toggle("is-open", open);
   };
-  toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
-  panel.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
-      setOpen(false);
-      toggle.focus();
-    }
+  toggle.addEventListener("click", () => setOpen(!isOpen()));
+  part(root, "people-close").addEventListener("click", () => {
+    setOpen(false);
+    toggle.focus();
   });
+  part(root, "chat").addEventListener("pointerdown", (event) => {
+    if (isOpen() && !panel.contains(event.target) && !toggle.contains(event.target)) setOpen(false);
+  });
+  return { isOpen, close: () => { setOpen(false); toggle.focus(); } };
 }
 
 /** room.html: read the server's data-* attributes and the link secret link-secret.js took from the fragment. */

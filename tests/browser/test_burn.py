@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 BURN_TTL_SECONDS = 10  # room for three people to join and talk, then the burn is the point
 SAME_MOMENT_MS = 500
-FINAL_BANNER = "Less than a minute left - this chat will burn"
+FINAL_BANNER = "Less than a minute left - this room will burn"
 HALF_BURNT = """() => (document.querySelector(".burn__progress-fill")?.getAnimations()[0]?.currentTime ?? 0) > 1500"""
 # The colour a CSS custom property resolves to, as getComputedStyle reports colours.
 CSS_COLOUR = """(name) => {
@@ -73,7 +73,7 @@ def test_burn_at_zero_on_every_page(people, app_server):
     crowd[0].page.wait_for_function(HALF_BURNT)  # the picture shows the fire at its height
     shot(crowd[0].page, "06-burning", settle=False)
     for person in crowd:
-        expect(person.page.get_by_role("heading", name="Session burned")).to_be_visible()
+        expect(person.page.get_by_role("heading", name="Room burned")).to_be_visible()
     expect(crowd[0].page.get_by_test_id("burning")).to_have_count(0)  # the ashes have faded
     shot(crowd[0].page, "07-burned")
 

@@ -16,13 +16,14 @@ MESSAGES = [
     "W" * 700,  # one very long word
     "🔥 " + "https://example.com/" + "a" * 300,
 ]
-# Where " joined" sits relative to the name in "NAME joined": an override in the name must not move it.
+# Where the words after the name sit ("NAME joined", or "NAME and OTHER joined" when joins fold):
+# an override in the name must not move them.
 JOINED_AFTER_NAME = """(name) => {
-  const line = [...document.querySelectorAll('[data-testid="system-line"]')]
-    .find((el) => el.querySelector('.sys__name')?.textContent === name);
-  const nameBox = line.querySelector('.sys__name').getBoundingClientRect();
+  const nameEl = [...document.querySelectorAll('[data-testid="system-line"] .sys__name')]
+    .find((el) => el.textContent === name);
+  const nameBox = nameEl.getBoundingClientRect();
   const range = document.createRange();
-  range.selectNodeContents(line.lastChild);
+  range.selectNodeContents(nameEl.nextSibling);
   return range.getBoundingClientRect().left >= nameBox.right - 1;
 }"""
 

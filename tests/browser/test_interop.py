@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.browser.person import Room, shared_safety_code
 from tests.chat_process import ChatProcess
+from tests.server import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,32 @@ def test_browser_and_python_client_agree_and_chat(people, app_server, terminal):
     assert py.exit_code() == 0
     expect(ana.log.get_by_test_id("system-line").filter(has_text="Py left")).to_have_count(1)
     expect(ana.people()).to_have_count(1)
+
+
+def test_the_terminal_takes_typing_bodies_and_me_actions_from_the_browser_cleanly(people, app_server, terminal):
+    """Ana types (a `typing` body, §6.3) then sends a /me action: the terminal prints the action
+    only, with no rejection, no gap and no 'changed on the way'; typing counted in her chain."""
+    room = Room.from_api(app_server)
+    ana = people("Ana")
+    ana.join(room.link, "Ana")
+    py = terminal(room.link, "Py")
+    py.status("Secured")
+    expect(ana.people().filter(has_text="Py")).to_have_count(1)
+    ana.wait_ready()
+    before = len(ana.events("sent", "message"))
+    ana.composer.press_sequentially("/me types")
+    wait_for(lambda: len(ana.events("sent", "message")) > before, timeout=5, message="Ana's typing body")
+    action = f"waves {secrets.token_hex(4)}"
+    ana.private.add(action)
+    ana.composer.fill(f"/me {action}")
+    ana.page.get_by_role("button", name="Send").click()
+    expect(ana.own(action)).to_have_attribute("data-state", "sent")
+    assert len(ana.events("sent", "message")) >= before + 2, "a typing body, then the action"
+    assert py.wait_line("out", lambda line: True) == f"Ana: /me {action}"  # pipe mode's way to show an action
+    py.proc.stdin.close()
+    assert py.exit_code() == 0
+    for warning in ("Rejected", "didn't reach you", "changed on the way"):
+        assert not any(warning in line for line in py.lines["err"]), py.lines["err"]
 
 
 def test_a_browser_ban_moves_the_python_client_to_the_new_link(people, terminal):

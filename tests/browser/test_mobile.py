@@ -42,7 +42,7 @@ def test_phone_create_join_chat_burn(people):
     burn.tap()
     ana.page.get_by_role("button", name="Confirm burn").tap()
     for person in (ana, ben):
-        expect(person.page.get_by_role("heading", name="Session burned")).to_be_in_viewport()
+        expect(person.page.get_by_role("heading", name="Room burned")).to_be_in_viewport()
         assert hello not in person.dom_text() and reply not in person.dom_text()
     expect(ben.page.get_by_test_id("burning")).to_have_count(0)
     shot(ben.page, "17-mobile-burned")

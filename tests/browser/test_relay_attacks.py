@@ -23,7 +23,7 @@ PROOF_WAIT_S = 5  # the admin's page gives the server this long to prove the kic
 
 def kick_button(admin, name):
     """The Kick button in `name`'s entry of the admin's member list."""
-    return admin.page.get_by_role("listitem").filter(has_text=name).get_by_role("button", name="Kick")
+    return admin.page.get_by_role("listitem").filter(has_text=name).get_by_role("button", name="Kick", exact=True)
 
 
 def room_of_three(people, server):

@@ -324,7 +324,7 @@ def test_removed_then_pasted_link_and_admin_claim_after_reload(people):
     expect(ana.page.get_by_test_id("admin-claim")).to_be_hidden()
     assert len(ana.events("sent", "admin_auth")) == claimed + 1
 
-    ana.page.get_by_role("listitem").filter(has_text="Ben").get_by_role("button", name="Kick").click()
+    ana.page.get_by_role("listitem").filter(has_text="Ben").get_by_role("button", name="Kick", exact=True).click()
     expect(ben.page.get_by_test_id("removed-screen")).to_be_visible()
     ben.page.evaluate("(link) => { location.href = link; }", room.link)
     expect(ben.page.get_by_role("button", name="Join")).to_be_enabled()

@@ -158,7 +158,7 @@ def test_burn_turns_a_running_scan_off(people, app_server):
     scan(ana, blank)  # nothing to read: the scan keeps running
     expect(ana.page.get_by_role("button", name="Stop camera")).to_be_visible()
     assert not ana.page.evaluate(CAMERA_OFF)
-    expect(ana.page.get_by_role("heading", name="Session burned")).to_be_visible(timeout=20_000)
+    expect(ana.page.get_by_role("heading", name="Room burned")).to_be_visible(timeout=20_000)
     assert ana.page.evaluate(CAMERA_OFF)
 
 

@@ -307,7 +307,7 @@ def test_burn_and_kick_end_the_chat(setup):
     assert stop.value.code == EXIT_KICKED
     with pytest.raises(Exit) as stop:
         chat.on_destroyed({"reason": "burned"})
-    assert stop.value.code == EXIT_OK and "* Session burned" in err.getvalue()
+    assert stop.value.code == EXIT_OK and "* Room burned" in err.getvalue()
     assert chat.session.members() == []
 
 

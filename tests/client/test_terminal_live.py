@@ -55,7 +55,7 @@ def test_two_terminals_chat_then_burn(live_server, chats):
     assert burner.call("admin_burn", {})["ok"]
     for chat in (alice, bob):
         assert chat.exit_code() == 0
-        chat.status("Session burned")
+        chat.status("Room burned")
     burner.close()
 
     server_output = live_server.output()
@@ -69,7 +69,7 @@ def test_room_expiry_burns_the_terminal(live_server, chats):
     alone = chats(link, "Solo")
     alone.status("Burns in")
     alone.status("Burns in 1 s")
-    alone.status("Session burned")
+    alone.status("Room burned")
     assert alone.exit_code() == 0
 
 
