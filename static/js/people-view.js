@@ -45,12 +45,18 @@ function personItem(person, { onKick, onKickLock, onBan, hueOf: colourOf }) {
   if (person.isSelf) return item;
   const actions = make("span", "person__actions");
   if (onKick) actions.append(personButton("Kick", "Remove from the room (the link still lets them back in)", "kick", (b) => onKick(person, b)));
+  // The kicked still hold the link: locking as well keeps them (and everyone new) out.
+  if (onKickLock) actions.append(personButton("Kick and lock the room", "Remove, and let nobody new in until you unlock", "kick-lock", (b) => onKickLock(person, b)));
   if (onBan) actions.append(personButton("Ban", "Kick and change the link: the old link stops working for everyone", "ban", (b) => onBan(person, b)));
   if (actions.childNodes.length) item.append(actions);
   return item;
 }
 
-/** Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick` / `onBan` add Kick / Ban buttons. */
-export function renderPeople(list, people, { onKick = null, onBan = null } = {}) {
-  list.replaceChildren(...people.map((person) => personItem(person, onKick, onBan)));
+/**
+ * Re-renders `list` from `people` ([{memberId, name, fingerprint, isSelf, label?}]); `onKick`, `onKickLock`
+ * and `onBan` add Kick, "Kick and lock the room" and Ban buttons; `hueOf(memberId)` colours the avatars like
+ * the names in the log.
+ */
+export function renderPeople(list, people, { onKick = null, onKickLock = null, onBan = null, hueOf: colourOf = null } = {}) {
+  list.replaceChildren(...people.map((person) => personItem(person, { onKick, onKickLock, onBan, hueOf: colourOf })));
 }

@@ -358,3 +358,17 @@ def open_names(room, person):
     """The names a person's announcements carried, opened with the link secret (the wire is sealed)."""
     link_keys = crypto.derive_link_keys(room.secret, room.id)
     return [crypto.open_announcement(link_keys, room.id, ann).name for ann in person.events("sent", "join")]
+
+
+def admin_room(people, names, server=None):
+    """The first of `names` creates a room (on `server`) and enters it as its admin; the others
+    join in order, each keyed. -> (Room, [Person, ...])."""
+    creator = people(names[0], server=server)
+    room = creator.create_room()
+    creator.enter_room(names[0])
+    persons = [creator]
+    for name in names[1:]:
+        person = people(name, server=server)
+        person.join(room.link, name)
+        persons.append(person)
+    return room, persons

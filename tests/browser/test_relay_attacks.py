@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.person import MISMATCH, shared_safety_code, shot
+from tests.browser.person import MISMATCH, admin_room, shared_safety_code, shot
 
 pytestmark = pytest.mark.browser
 
@@ -28,12 +28,7 @@ def kick_button(admin, name):
 
 def room_of_three(people, server):
     """Ana creates a room on `server` and enters as its admin; Ben and Cy join; all hold one key."""
-    ana = people("Ana", server=server)
-    room = ana.create_room()
-    ana.enter_room("Ana")
-    ben, cy = people("Ben", server=server), people("Cy", server=server)
-    ben.join(room.link, "Ben")
-    cy.join(room.link, "Cy")
+    _, (ana, ben, cy) = admin_room(people, ["Ana", "Ben", "Cy"], server)
     shared_safety_code([ana, ben, cy])
     return ana, ben, cy
 
@@ -105,13 +100,7 @@ def test_ban_holds_when_the_server_keeps_admitting_the_old_link(people, evil_ser
     """old_link_lives: the server lets banned Cy back in with the old link. Ana and Ben check
     announcements under the new link, so they refuse Cy's (the rejected count says so) and never
     key Cy: Cy's page never holds a key again."""
-    server = evil_server("old_link_lives")
-    ana = people("Ana", server=server)
-    room = ana.create_room()
-    ana.enter_room("Ana")
-    ben, cy = people("Ben", server=server), people("Cy", server=server)
-    ben.join(room.link, "Ben")
-    cy.join(room.link, "Cy")
+    room, (ana, ben, cy) = admin_room(people, ["Ana", "Ben", "Cy"], evil_server("old_link_lives"))
     expect(ana.people()).to_have_count(3)
     held_before_ban = cy.held_epochs()
     ana.people().filter(has_text="Cy").get_by_role("button", name="Ban").click()

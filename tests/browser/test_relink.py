@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.person import shot
+from tests.browser.person import admin_room, shot
 
 pytestmark = pytest.mark.browser
 
@@ -22,12 +22,7 @@ def copied_link(person):
 
 
 def test_ban_changes_the_link_for_everyone_but_the_banned(people):
-    ana = people("Ana")
-    room = ana.create_room()
-    ana.enter_room("Ana")
-    ben, cy = people("Ben"), people("Cy")
-    ben.join(room.link, "Ben")
-    cy.join(room.link, "Cy")
+    room, (ana, ben, cy) = admin_room(people, ["Ana", "Ben", "Cy"])
     expect(ana.people()).to_have_count(3)
 
     ana.people().filter(has_text="Cy").get_by_role("button", name="Ban").click()
@@ -63,11 +58,7 @@ def test_ban_changes_the_link_for_everyone_but_the_banned(people):
 
 
 def test_new_link_alone_keeps_everyone_in(people):
-    ana = people("Ana")
-    room = ana.create_room()
-    ana.enter_room("Ana")
-    ben = people("Ben")
-    ben.join(room.link, "Ben")
+    room, (ana, ben) = admin_room(people, ["Ana", "Ben"])
     expect(ana.people()).to_have_count(2)
     ana.page.get_by_role("button", name="New link").click()
     expect(ben.system_line("Ana changed the room's link")).to_have_count(1)

@@ -101,3 +101,25 @@ export async function rejectsWith(assert, promise, code) {
     return true;
   });
 }
+
+/** Sends what `session` has to send, the server accepting each, to every other session; -> their open() results. */
+export async function flush(session, sessions) {
+  const results = [];
+  for (let out = await session.takeResendable(); out.length > 0; out = await session.takeResendable()) {
+    for (const envelope of out) {
+      await session.sent(envelope);
+      for (const other of sessions) if (other !== session) results.push(await other.open(envelope));
+    }
+  }
+  return results;
+}
+
+/** An honest rekey with acks: everyone moves to `epoch`, the creator keys all, each sends its confirm (and what waited). */
+export async function rekeyAcked(creator, sessions, epoch = serverEpoch(sessions)) {
+  for (const s of sessions) s.onRekey({ epoch, creator: creator.memberId, passed_over: null });
+  const others = sessions.filter((s) => s !== creator).map((s) => s.memberId);
+  await deliver(await creator.answerKeyRequest({ epoch, for: others }), creator.memberId, sessions);
+  const results = [];
+  for (const s of sessions) results.push(...await flush(s, sessions));
+  return results;
+}

@@ -3,27 +3,7 @@
 // never sealed again after stale_epoch, and causes no digest.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fakeClock, joinSessions, deliver, serverEpoch } from "./sessions.mjs";
-
-/** Sends what `session` has to send, the server accepting each, to every other session; -> their open() results. */
-async function flush(session, sessions) {
-  const results = [];
-  for (let out = await session.takeResendable(); out.length > 0; out = await session.takeResendable()) {
-    for (const envelope of out) {
-      await session.sent(envelope);
-      for (const other of sessions) if (other !== session) results.push(await other.open(envelope));
-    }
-  }
-  return results;
-}
-
-/** An honest rekey with acks: everyone holds `epoch` and has sent its confirm. */
-async function rekeyAcked(creator, sessions, epoch = serverEpoch(sessions)) {
-  for (const s of sessions) s.onRekey({ epoch, creator: creator.memberId, passed_over: null });
-  const others = sessions.filter((s) => s !== creator).map((s) => s.memberId);
-  await deliver(await creator.answerKeyRequest({ epoch, for: others }), creator.memberId, sessions);
-  for (const s of sessions) await flush(s, sessions);
-}
+import { fakeClock, joinSessions, serverEpoch, flush, rekeyAcked } from "./sessions.mjs";
 
 async function room(names) {
   const clock = fakeClock();
