@@ -46,7 +46,7 @@ function personItem(person, { onKick, onKickLock, onBan, hueOf: colourOf }) {
   const actions = make("span", "person__actions");
   if (onKick) actions.append(personButton("Kick", "Remove from the room (the link still lets them back in)", "kick", (b) => onKick(person, b)));
   // The kicked still hold the link: locking as well keeps them (and everyone new) out.
-  if (onKickLock) actions.append(personButton("Kick and lock the room", "Remove, and let nobody new in until you unlock", "kick-lock", (b) => onKickLock(person, b)));
+  if (onKickLock) actions.append(personButton("Kick and lock", "Kick and lock the room: nobody new gets in until you unlock it", "kick-lock", (b) => onKickLock(person, b)));
   if (onBan) actions.append(personButton("Ban", "Kick and change the link: the old link stops working for everyone", "ban", (b) => onBan(person, b)));
   if (actions.childNodes.length) item.append(actions);
   return item;

@@ -72,7 +72,7 @@ def test_every_screen_passes_axe(people, app_server, theme):
     expect(ana.page.get_by_role("button", name="Confirm burn")).to_be_visible()
     check(ana, "burn-confirm")
     ana.page.get_by_role("button", name="Confirm burn").click()
-    expect(guest.page.get_by_role("heading", name="Session burned")).to_be_in_viewport()
+    expect(guest.page.get_by_role("heading", name="Room burned")).to_be_in_viewport()
     guest.page.get_by_test_id("burning").wait_for(state="detached")
     check(guest, "ended")
 

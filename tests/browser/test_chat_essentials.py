@@ -356,7 +356,7 @@ def test_kick_and_lock_the_room_keeps_the_kicked_out(people):
     entry = ana.page.get_by_role("listitem").filter(has_text="Ben")
     expect(entry.get_by_role("button", name="Kick", exact=True)).to_be_visible()
     shot(ana.page, "14-kick-and-lock")
-    entry.get_by_role("button", name="Kick and lock the room").click()
+    entry.get_by_role("button", name="Kick and lock").click()
     expect(ben.page.get_by_test_id("removed-screen")).to_be_visible()
     expect(ana.page.get_by_test_id("lock-badge")).to_be_visible()
     expect(ana.system_line("Ben was removed by the admin")).to_have_count(1)

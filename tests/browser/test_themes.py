@@ -79,7 +79,7 @@ def test_the_burn_ends_on_the_light_background(people):
     }""")
     assert end.replace("rgba", "rgb").replace(", 1)", ")") == "rgb(246, 238, 231)", end  # --bg of the light theme
     ana.page.evaluate("() => document.getAnimations().forEach((a) => a.play())")
-    expect(ana.page.get_by_role("heading", name="Session burned")).to_be_in_viewport()
+    expect(ana.page.get_by_role("heading", name="Room burned")).to_be_in_viewport()
 
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
