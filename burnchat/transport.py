@@ -157,10 +157,11 @@ def _eventlet_websocket(base):
 
         def push(self, data, final=False):
             before, self.size = self.size, self.size + len(data)
+            # engineio passes max_http_buffer_size; only a file chunk may pass MAX_FRAME_BYTES.
+            # A compressed message's head can't be read yet: small_frames_only checks it inflated.
             if self.size > self.max_frame_length or (
-                    self.size > MAX_FRAME_BYTES >= before
+                    self.decompressor is None and self.size > MAX_FRAME_BYTES >= before
                     and not may_be_big(b"".join([*self.data, data])[:32])):
-                # engineio passes max_http_buffer_size; only a file chunk may pass MAX_FRAME_BYTES
                 self.data.clear()
                 raise FailedConnectionError(1009, "Message too big.")
             super().push(data, final)

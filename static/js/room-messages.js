@@ -4,14 +4,15 @@
 import { HOLD_BACK_MS } from "./protocol.js";
 
 export class RoomMessages {
-  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #heldTimer = 0;
+  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #files; #heldTimer = 0;
 
   /**
    * `session()`: the current RoomSession or null; `ended()`: true once the chat ended;
    * `schedule(fn)`: runs fn in the chat's event queue; `log`, `notices`, `rejected`: the
-   * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from.
+   * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from; `files`:
+   * the RoomFiles that shows a file's card (§6.7).
    */
-  constructor({ session, ended, schedule, log, notices, rejected, heard }) {
+  constructor({ session, ended, schedule, log, notices, rejected, heard, files }) {
     this.#session = session;
     this.#ended = ended;
     this.#schedule = schedule;
@@ -19,6 +20,7 @@ export class RoomMessages {
     this.#notices = notices;
     this.#rejected = rejected;
     this.#heard = heard;
+    this.#files = files;
   }
 
   /** A message: shown only if every §6 check passes, held back while its key is on its way, else counted. */
@@ -35,6 +37,7 @@ export class RoomMessages {
   /** What open() gave: notices as system lines, then a text (with its late / out-of-order note). */
   #show(result) {
     this.#notices.show(result.notices);
+    if (result.file) this.#files.announced(result);
     if (result.text === undefined) {
       this.#heard(); // a confirm or digest: its sender has been heard from
       return;
