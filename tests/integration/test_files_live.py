@@ -155,10 +155,12 @@ def test_the_room_byte_budget(fresh_server):
     close_all(alice, bob)
 
 
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
 @pytest.mark.parametrize("event", ["file_chunk", "message"])
-def test_only_a_chunk_frame_may_be_bigger_than_the_old_cap(live_server, event):
-    room, (alice,) = peers_in_room(live_server, 1)
-    raw = RawSocket(live_server.url)
+def test_only_a_chunk_frame_may_be_bigger_than_the_old_cap(fresh_server, event, async_mode):
+    server = fresh_server({"BURNCHAT_ASYNC_MODE": async_mode})
+    room, (alice,) = peers_in_room(server, 1)
+    raw = RawSocket(server.url)
     assert raw.handshake["maxPayload"] > MAX_FRAME_BYTES
     ack_id = raw.next_id()
     head = f'42{ack_id}["{event}",{{"pad":"'
