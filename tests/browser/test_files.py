@@ -227,3 +227,36 @@ def test_a_tampered_chunk_is_rejected_with_a_visible_message(people, app_server)
     assert relay.flipped == 1
     expect(cards(ben).first.get_by_test_id("file-download")).to_have_count(0)
     shot(ben.page, "files-tampered")
+
+
+def test_files_between_the_browser_and_the_python_client_both_ways(people, app_server, tmp_path):
+    """The terminal's /send reaches the browser as an inline image; the browser's file reaches the
+    terminal, stays in memory, and is written only by /save."""
+    from tests.chat_process import ChatProcess
+
+    room = Room.from_api(app_server)
+    ana = people("Ana")
+    ana.join(room.link, "Ana")
+    py = ChatProcess(room.link, "Py")
+    try:
+        py.status("Secured")
+        expect(ana.people().filter(has_text="Py")).to_have_count(1)
+        image = png(120, 80)
+        path = tmp_path / "from-terminal.png"
+        path.write_bytes(image)
+        py.say(f"/send {path}")
+        py.status("Sent from-terminal.png")
+        expect(ana.page.get_by_test_id("file-image")).to_be_visible(timeout=15_000)
+        assert downloaded(ana, cards(ana).first) == image
+
+        data = os.urandom(200_000)
+        attach(ana, "from-chromium.bin", data, "application/octet-stream")
+        py.status("File 1: from-chromium.bin")
+        target = tmp_path / "saved.bin"
+        assert not target.exists(), "nothing is written before /save"
+        py.say(f"/save 1 {target}")
+        py.status("Saved from-chromium.bin")
+        assert target.read_bytes() == data
+        shot(ana.page, "files-interop")
+    finally:
+        py.kill()
