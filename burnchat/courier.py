@@ -197,7 +197,7 @@ class Courier:
         """A socket went away: it leaves whatever it was in."""
         connection = self.connections.pop(sid, None)
         self.relay.close(sid)
-        self.files.close(sid)
+        self.files.close(sid, connection)
         self.join_limiter.forget(sid)
         if connection is None:
             return

@@ -188,11 +188,14 @@ class FileRelay:
         if transfer is not None:
             self._tell_cancelled(transfer, None, "cancelled")
 
-    def close(self, sid):
-        """The sender's socket went away: its file ends for everyone."""
+    def close(self, sid, connection=None):
+        """A socket went away: its file ends for everyone, and (an away member too) nobody waits
+        for its acknowledgements."""
         transfer = self.book.cancel(sid)
         if transfer is not None:
             self._tell_cancelled(transfer, None, "gone")
+        if connection is not None and connection.member_id:
+            self.book.leave_out(connection.room_id, connection.member_id)
 
     def member_gone(self, room_id, member_id):
         """A member left, was kicked or let go: its file ends, and it is left out of the others'."""

@@ -171,3 +171,26 @@ def test_only_a_chunk_frame_may_be_bigger_than_the_old_cap(fresh_server, event, 
         assert raw.wait_closed(), "a big frame of any other event closes the connection"
     raw.close()
     close_all(alice)
+
+
+def test_a_receiver_dropping_mid_chunk_does_not_stall_the_sender(live_server):
+    room = live_server.create_room(60)
+    alice, bob = Peer(live_server.url), Peer(live_server.url)
+    assert alice.join(room["room"])["ok"]
+    assert bob.join(room["room"], resumable=True)["ok"]  # its seat is kept: away, not gone
+    alice.wait_keyed(epoch=2), bob.wait_keyed(epoch=2)
+    hold = threading.Event()
+    receiving(bob, hold)
+    answers = []
+    sender = threading.Thread(target=lambda: answers.append(
+        alice.call("file_chunk", chunk(b64u(16), 0, 2), timeout=20)))
+    sender.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    bob.client.eio.disconnect(abort=True)   # its socket dies without a leave
+    sender.join(10)
+    hold.set()
+    assert answers == [{"ok": True}]
+    assert time.monotonic() - started < 5, "the sender waited out the ack timeout"
+    alice.wait_event("member_away")
+    close_all(alice, bob)
