@@ -30,6 +30,7 @@ class FileCard {
     this.#bar.max = Math.max(size, 1);
     this.#bar.value = 0;
     this.#bar.dataset.testid = "file-progress";
+    this.#bar.setAttribute("aria-label", `${name}: how much has moved`);
     this.#status = make("span", "file-card__status");
     this.#status.dataset.testid = "file-status";
     this.node.append(head, this.#body, this.#bar, this.#status);

@@ -260,3 +260,30 @@ def test_files_between_the_browser_and_the_python_client_both_ways(people, app_s
         shot(ana.page, "files-interop")
     finally:
         py.kill()
+
+
+DROP_OR_PASTE = """([how, bytes]) => {
+    const file = new File([new Uint8Array(bytes)], "dropped.png", { type: "image/png" });
+    const data = new DataTransfer();
+    data.items.add(file);
+    if (how === "drop") {
+        const log = document.querySelector("[data-testid=messages]");
+        log.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    } else {
+        const box = document.querySelector("#composer-text");
+        box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+    }
+}"""
+
+
+@pytest.mark.parametrize("how", ["drop", "paste"])
+def test_a_dropped_or_pasted_image_gets_the_same_preview(people, app_server, how):
+    room, ana, ben = pair(people, app_server)
+    image = png(40, 30)
+    ana.private.add("dropped.png")
+    ana.page.evaluate(DROP_OR_PASTE, [how, list(image)])
+    expect(ana.page.get_by_test_id("file-preview")).to_be_visible()
+    expect(ana.page.locator(".file-preview__image")).to_be_visible()
+    ana.page.get_by_test_id("file-send").click()
+    expect(ben.page.get_by_test_id("file-image")).to_be_visible(timeout=15_000)
+    assert downloaded(ben, cards(ben).first) == image

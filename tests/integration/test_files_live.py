@@ -194,3 +194,13 @@ def test_a_receiver_dropping_mid_chunk_does_not_stall_the_sender(live_server):
     assert time.monotonic() - started < 5, "the sender waited out the ack timeout"
     alice.wait_event("member_away")
     close_all(alice, bob)
+
+
+def test_a_file_moves_with_gevent_too(fresh_server):
+    server = fresh_server({"BURNCHAT_ASYNC_MODE": "gevent"})
+    room, (alice, bob) = peers_in_room(server, 2)
+    receiving(bob)
+    transfer, total = b64u(16), 6
+    assert send_file(alice, transfer, total) == [{"ok": True}] * total
+    wait_for(lambda: [c["index"] for c in bob.chunks] == list(range(total)), message="every chunk")
+    close_all(alice, bob)
