@@ -15,6 +15,7 @@ from tests.abuse.helpers import burn
 from tests.abuse.rawsocket import RawSocket
 from tests.browser.frames import parse_frame
 from tests.browser.person import Room, shot
+from tests.server import wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -61,6 +62,14 @@ def downloaded(person, card):
 
 def cards(person):
     return person.page.get_by_test_id("file-card")
+
+
+def moving(person):
+    """Waits until the person's first file card shows some progress (polled: the CSP forbids
+    the eval that Playwright's wait_for_function needs)."""
+    wait_for(lambda: person.page.evaluate(
+        "() => document.querySelector('[data-testid=file-progress]')?.value > 0"), timeout=15,
+        message=f"{person.label}'s file to move")
 
 
 # Records the type of every Blob the page turns into a blob: URL (the page's CSP rightly forbids
@@ -153,7 +162,7 @@ def test_the_sender_cancels_mid_way_and_the_receiver_sees_cancelled(people, app_
     room, ana, ben = pair(people, app_server)
     attach(ana, "slow.bin", os.urandom(16 * MIB), "application/octet-stream")
     expect(cards(ben).first.get_by_test_id("file-progress")).to_be_visible(timeout=15_000)
-    ana.page.wait_for_function("document.querySelector('[data-testid=file-progress]')?.value > 0")
+    moving(ana)
     ana.page.get_by_test_id("file-cancel").click()
     expect(cards(ana).first.get_by_test_id("file-status")).to_have_text("Cancelled")
     expect(cards(ben).first.get_by_test_id("file-status")).to_have_text("Cancelled by the sender")
@@ -287,3 +296,19 @@ def test_a_dropped_or_pasted_image_gets_the_same_preview(people, app_server, how
     ana.page.get_by_test_id("file-send").click()
     expect(ben.page.get_by_test_id("file-image")).to_be_visible(timeout=15_000)
     assert downloaded(ben, cards(ben).first) == image
+
+
+def test_a_kicked_member_keeps_nothing_of_a_file_on_its_way(people, app_server):
+    room, ana, ben = pair(people, app_server)
+    ben.page.evaluate(BLOB_TYPES)
+    attach(ana, "half-way.bin", os.urandom(16 * MIB), "application/octet-stream")
+    moving(ben)
+    admin = RawSocket(app_server.url)
+    assert admin.call("admin_auth", {"room": room.id, "pin": room.pin})["ok"]
+    assert admin.call("admin_kick", {"member_id": ben.member_id()})["ok"]
+    admin.close()
+    expect(ben.page.get_by_test_id("file-progress")).to_have_count(0)
+    assert "half-way.bin" not in ben.dom_text()
+    assert ben.page.locator("img[src^='blob:'], a[href^='blob:']").count() == 0
+    # The sender's file goes on for nobody and ends; Ana can keep talking.
+    expect(cards(ana).first.get_by_test_id("file-status")).to_have_text(re.compile("Sent|Couldn't"), timeout=60_000)
