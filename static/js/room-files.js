@@ -227,6 +227,7 @@ export class RoomFiles {
     const outgoing = this.#outgoing = { transfer: prepared.transfer, card, cancelled: false };
     cancel.addEventListener("click", () => this.#cancelOwn(outgoing));
     card.progress(0, "Waiting to send...");
+    this.#log.scrollToBottom(); // our own file: we just sent it, we want to see it
     const written = this.#outbox.writeFile(prepared.body, (state, reason) => {
       if (state === "sent") this.#upload(prepared, bytes, outgoing).finally(() => cancel.remove());
       else this.#finishOwn(outgoing, `Couldn't be sent: ${reason}`);
@@ -272,7 +273,7 @@ export class RoomFiles {
     this.#outgoing = null;
     const shown = displayAs(bytes, prepared.body.type);
     const url = this.#blobUrl(bytes, shown);
-    outgoing.card.done(url, shown.image ? url : null, "Sent");
+    this.#following(outgoing.card, () => outgoing.card.done(url, shown.image ? url : null, "Sent"), true);
   }
 
   /** The sender's Cancel: the others see "cancelled". */
@@ -315,7 +316,7 @@ export class RoomFiles {
       const bytes = await entry.assembly.finish();
       const shown = displayAs(bytes, entry.meta.type);
       const url = this.#blobUrl(bytes, shown);
-      entry.card.done(url, shown.image ? url : null);
+      this.#following(entry.card, () => entry.card.done(url, shown.image ? url : null));
     } catch (error) {
       this.#incoming.delete(key);
       entry.assembly.drop();
@@ -354,6 +355,16 @@ export class RoomFiles {
     this.#log.addMessage({ senderId, name, own, content: card.node });
     this.#cards.add(card);
     return card;
+  }
+
+  /** Runs `grow` (a card getting its image or Download) and keeps the newest line in view if it was. */
+  #following(card, grow, force = false) {
+    const log = this.#logElement;
+    const atBottom = force || log.scrollHeight - log.scrollTop - log.clientHeight <= 64;
+    grow();
+    if (!atBottom) return;
+    log.scrollTop = log.scrollHeight;
+    card.node.querySelector("img")?.addEventListener("load", () => { log.scrollTop = log.scrollHeight; }, { once: true });
   }
 
   /** A blob: URL of the file: an image with its own type, anything else as application/octet-stream. */
