@@ -10,6 +10,9 @@ import { make, part, userText } from "./ui.js";
 const RETRY_MS = 1000, MAX_RETRIES = 30, CHUNK_ACK_MS = 30000;
 const TRANSIENT = new Set(["rate_limited", "busy", "timeout", "offline", "internal"]);
 const MAX_INCOMING = 50; // one file per member at a time, so never more than the room's members
+// A file that stops arriving (our socket dropped and was left out, a cancel that never came) is
+// given up after this long without a chunk: longer than the server waits for a slow receiver.
+const STALL_MS = 30000;
 
 /** One file's card: name, size and type, a progress bar, then the image or a Download. */
 class FileCard {
@@ -300,7 +303,27 @@ export class RoomFiles {
     if (this.#incoming.size >= MAX_INCOMING || this.#incoming.has(key)) return;
     const card = this.#card(file, { own: false, senderId: memberId, name });
     card.progress(0, "Arriving...");
-    this.#incoming.set(key, { assembly: new Assembly(this.#roomId, file), card, meta: file });
+    const entry = { assembly: new Assembly(this.#roomId, file), card, meta: file, timer: 0 };
+    this.#incoming.set(key, entry);
+    this.#watch(key, entry);
+  }
+
+  /** (Re)arms the stall timer of an arriving file. */
+  #watch(key, entry) {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => {
+      if (this.#incoming.get(key) !== entry) return;
+      this.#incoming.delete(key);
+      entry.assembly.drop();
+      entry.card.end("Didn't arrive: the connection was lost on the way");
+    }, STALL_MS);
+  }
+
+  /** Forgets an arriving file: its chunks, its key, its timer. */
+  #forget(key, entry) {
+    this.#incoming.delete(key);
+    clearTimeout(entry.timer);
+    entry.assembly.drop();
   }
 
   /** One chunk from the relay (in order): opened, counted; the last one checks the whole file. */
@@ -310,16 +333,17 @@ export class RoomFiles {
     if (!entry) return;
     try {
       const got = await entry.assembly.add({ index, total, ct });
+      this.#watch(key, entry);
       entry.card.progress(got, `Arriving... ${Math.round(100 * got / Math.max(entry.meta.size, 1))}%`);
       if (!entry.assembly.complete) return;
       this.#incoming.delete(key);
+      clearTimeout(entry.timer);
       const bytes = await entry.assembly.finish();
       const shown = displayAs(bytes, entry.meta.type);
       const url = this.#blobUrl(bytes, shown);
       this.#following(entry.card, () => entry.card.done(url, shown.image ? url : null));
     } catch (error) {
-      this.#incoming.delete(key);
-      entry.assembly.drop();
+      this.#forget(key, entry);
       entry.card.end(error?.code === "bad_hash"
         ? "Rejected: this file was changed on the way (its fingerprint doesn't match)"
         : "Rejected: part of this file was changed or lost on the way", "warn");
@@ -331,8 +355,7 @@ export class RoomFiles {
     const key = `${sender}|${transfer}`;
     const entry = this.#incoming.get(key);
     if (!entry) return;
-    this.#incoming.delete(key);
-    entry.assembly.drop();
+    this.#forget(key, entry);
     entry.card.end(reason === "cancelled" ? "Cancelled by the sender"
       : reason === "slow" ? "Didn't arrive: your connection was too slow" : "Didn't arrive: the sender left");
   }
@@ -341,8 +364,7 @@ export class RoomFiles {
   memberLeft(memberId) {
     for (const [key, entry] of this.#incoming) {
       if (!key.startsWith(`${memberId}|`)) continue;
-      this.#incoming.delete(key);
-      entry.assembly.drop();
+      this.#forget(key, entry);
       entry.card.end("Didn't arrive: the sender left");
     }
   }
@@ -389,8 +411,7 @@ export class RoomFiles {
    */
   wipe() {
     for (const url of [...this.#urls]) this.#revoke(url);
-    for (const entry of this.#incoming.values()) entry.assembly.drop();
-    this.#incoming.clear();
+    for (const [key, entry] of [...this.#incoming]) this.#forget(key, entry);
     if (this.#outgoing) this.#outgoing.cancelled = true;
     this.#outgoing = null;
     this.#discard();
