@@ -41,10 +41,10 @@ WRAPPED_KEY_CHARS = b64u_length(40)              # AES-KW of a 32-byte epoch sec
 CIPHERTEXT_CHARS = tuple(b64u_length(size + GCM_TAG_BYTES) for size in BODY_SIZE_CLASSES)
 ENC_NAME_CHARS = b64u_length(IV_BYTES + PADDED_NAME_BYTES + GCM_TAG_BYTES)
 
-# The biggest legal frames are a key delivery to a full room and a message of the
-# largest size class; Engine.IO refuses anything larger before it is parsed (the
-# default 1 MB would let one client make the server buffer far more than any
-# legal event needs).
+# The biggest legal frames but a file chunk are a key delivery to a full room and a
+# message of the largest size class; anything larger that is not a `file_chunk` closes
+# its connection before it is parsed (transport.small_frames_only; the default 1 MB
+# would let one client make the server buffer far more than any legal event needs).
 _KEY_BLOB_BYTES = ID_CHARS + WRAPPED_KEY_CHARS + SIGNATURE_CHARS + 40
 _KEY_DELIVERY_BYTES = (MAX_MEMBERS_PER_ROOM * (ID_CHARS + LINE_MAC_CHARS + 6)
                        + MAX_MEMBERS_PER_ROOM * _KEY_BLOB_BYTES + SIGNATURE_CHARS + 200)
