@@ -41,15 +41,34 @@ WRAPPED_KEY_CHARS = b64u_length(40)              # AES-KW of a 32-byte epoch sec
 CIPHERTEXT_CHARS = tuple(b64u_length(size + GCM_TAG_BYTES) for size in BODY_SIZE_CLASSES)
 ENC_NAME_CHARS = b64u_length(IV_BYTES + PADDED_NAME_BYTES + GCM_TAG_BYTES)
 
-# The biggest legal frames are a key delivery to a full room and a message of the
-# largest size class; Engine.IO refuses anything larger before it is parsed (the
-# default 1 MB would let one client make the server buffer far more than any
-# legal event needs).
+# The biggest legal frames but a file chunk are a key delivery to a full room and a
+# message of the largest size class; anything larger that is not a `file_chunk` closes
+# its connection before it is parsed (transport.small_frames_only; the default 1 MB
+# would let one client make the server buffer far more than any legal event needs).
 _KEY_BLOB_BYTES = ID_CHARS + WRAPPED_KEY_CHARS + SIGNATURE_CHARS + 40
 _KEY_DELIVERY_BYTES = (MAX_MEMBERS_PER_ROOM * (ID_CHARS + LINE_MAC_CHARS + 6)
                        + MAX_MEMBERS_PER_ROOM * _KEY_BLOB_BYTES + SIGNATURE_CHARS + 200)
 _ENVELOPE_BYTES = CIPHERTEXT_CHARS[-1] + ID_CHARS + HASH_CHARS + IV_CHARS + SIGNATURE_CHARS + 200
 MAX_FRAME_BYTES = 1024 * math.ceil((max(_KEY_DELIVERY_BYTES, _ENVELOPE_BYTES) + 1024) / 1024)
+
+# Files (PROTOCOL.md §6.7): fixed-size chunks, the last one padded to one of these classes, so
+# the server learns a file's size only to within a class.
+FILE_CHUNK_BYTES = 64 * 1024
+FILE_LAST_CHUNK_CLASSES = (1024, 4096, 16384, FILE_CHUNK_BYTES)
+FILE_CHUNK_CT_CHARS = tuple(b64u_length(size + GCM_TAG_BYTES) for size in FILE_LAST_CHUNK_CLASSES)
+DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
+HARD_MAX_FILE_BYTES = 256 * 1024 * 1024
+FILE_WINDOW = 4  # chunks a sender may have in flight (relayed, not yet taken by every receiver)
+
+
+def file_chunk_count(size):
+    """Chunks of a file of `size` bytes once padded (the padding needs at least one byte)."""
+    return -(-(size + 1) // FILE_CHUNK_BYTES)
+
+
+# Only the `file_chunk` event may be bigger than MAX_FRAME_BYTES (transport.py): one chunk
+# frame is the WebSocket message cap, and nothing else grows with it.
+MAX_CHUNK_FRAME_BYTES = 1024 * math.ceil((FILE_CHUNK_CT_CHARS[-1] + ID_CHARS + 200 + 1024) / 1024)
 
 
 def _env_int(name, default):
@@ -122,6 +141,11 @@ class Config:
     # whose heartbeat is older than the TTL as dead (adopts its countdowns, removes its members).
     heartbeat_seconds: float = 0.2
     heartbeat_ttl_seconds: float = 0.8
+    # Files (filerelay.py): the largest file, the bytes of files a room may move per minute,
+    # and how long a receiver may take to take one chunk before it is left out of that file.
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    file_bytes_per_minute: int = 64 * 1024 * 1024
+    file_ack_seconds: float = 15.0
 
     def __post_init__(self):
         """Refuse settings that would open a hole rather than fail closed."""
@@ -131,6 +155,8 @@ class Config:
         if "*" in self.allowed_hosts:
             # A DNS-rebinding page would then reach the app under its own name.
             raise ValueError("BURNCHAT_ALLOWED_HOSTS must list host names, never '*'.")
+        if not 0 < self.max_file_bytes <= HARD_MAX_FILE_BYTES:
+            raise ValueError(f"BURNCHAT_MAX_FILE_BYTES must be from 1 to {HARD_MAX_FILE_BYTES}.")
         if not 0 <= self.resume_seconds <= MAX_RESUME_SECONDS:
             raise ValueError(f"BURNCHAT_RESUME_SECONDS must be from 0 to {MAX_RESUME_SECONDS}.")
 
@@ -177,6 +203,10 @@ class Config:
             heartbeat_seconds=_env_float("BURNCHAT_HEARTBEAT_SECONDS", cls.heartbeat_seconds),
             heartbeat_ttl_seconds=_env_float(
                 "BURNCHAT_HEARTBEAT_TTL_SECONDS", cls.heartbeat_ttl_seconds),
+            max_file_bytes=_env_int("BURNCHAT_MAX_FILE_BYTES", cls.max_file_bytes),
+            file_bytes_per_minute=_env_int(
+                "BURNCHAT_FILE_BYTES_PER_MINUTE", cls.file_bytes_per_minute),
+            file_ack_seconds=_env_float("BURNCHAT_FILE_ACK_SECONDS", cls.file_ack_seconds),
         )
 
     def replace(self, **changes):

@@ -3,7 +3,7 @@
 Socket handlers and views call into this; it talks to the store and emits
 through Flask-SocketIO. It never sees a name, a plaintext or a key. Its parts
 each own one concern: `keys` (key epochs, keys.py), `relay` (messages,
-relay.py) and `admin` (PIN-holder actions, admin.py).
+relay.py), `files` (file chunks, filerelay.py) and `admin` (PIN-holder actions, admin.py).
 """
 
 import secrets
@@ -13,6 +13,7 @@ from . import pins
 from .admin import AdminDesk, set_link, watch_room
 from .config import PROTOCOL_VERSION
 from .countdown import run_countdown
+from .filerelay import FileRelay
 from .heartbeat import Heartbeat
 from .keys import KeyDistribution
 from .limits import AddressLimiter, LiveRooms
@@ -52,6 +53,7 @@ class Courier:
         self.offload = Offloader(config.async_mode)  # PIN hashing off the event loop
         self.keys = KeyDistribution(self)
         self.relay = Relay(self)
+        self.files = FileRelay(self)
         self.admin = AdminDesk(self)
         self.presence = Presence(self)
         self.resume_limiter = AddressLimiter(now, config.connections_per_minute)
@@ -128,6 +130,7 @@ class Courier:
         """
         room = self.store.pop(room_id)
         self.relay.recent.forget(room_id)
+        self.files.forget_room(room_id)
         self.presence.forget_room(room_id)
         if room is None:
             return False
@@ -159,6 +162,7 @@ class Courier:
         Every process does this for its own sockets, so nothing goes through the queue.
         """
         self.relay.recent.forget(room_id)
+        self.files.forget_room(room_id)
         self.presence.forget_room(room_id)
         self.live_rooms.release(room_id)
         waker = self._wakers.pop(room_id, None)
@@ -193,6 +197,7 @@ class Courier:
         """A socket went away: it leaves whatever it was in."""
         connection = self.connections.pop(sid, None)
         self.relay.close(sid)
+        self.files.close(sid, connection)
         self.join_limiter.forget(sid)
         if connection is None:
             return
@@ -289,6 +294,7 @@ class Courier:
                 return
             for member_id in gone:
                 self.to_room(room, "member_left", {"member_id": member_id, "reason": reason})
+                self.files.member_gone(room_id, member_id)
             if room.members:
                 self.keys.new_epoch(room)
                 room.keys.preferred = creator

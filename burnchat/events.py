@@ -126,6 +126,21 @@ def message(courier, sid, payload):
     courier.relay.send(sid, payload)
 
 
+@handler("file_chunk", schemas.FileChunk)
+def file_chunk(courier, sid, payload):
+    """A member sends the next chunk of its file; the file's receivers get `file_chunk`.
+
+    The ack comes once every receiver acknowledged the chunk (or was left out as too slow).
+    """
+    courier.files.chunk(sid, payload)
+
+
+@handler("file_cancel", schemas.FileCancel)
+def file_cancel(courier, sid, payload):
+    """A member gives its file up; the file's receivers get `file_cancel`."""
+    courier.files.cancel(sid, payload.transfer)
+
+
 @handler("admin_auth", schemas.AdminAuth)
 def admin_auth(courier, sid, payload):
     """The creator (room page or admin page) claims admin rights for this connection with the PIN."""

@@ -9,7 +9,7 @@ from flask import Flask, jsonify, render_template, request, url_for
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
-from .config import MAX_FRAME_BYTES, Config
+from .config import MAX_CHUNK_FRAME_BYTES, Config
 from .courier import Courier
 from . import assets, transport
 from .frames import StrictPacket
@@ -34,7 +34,7 @@ def create_app(config=None, now=time.time, store=None, root=ROOT):
         async_mode=config.async_mode,
         # None means same origin only; never "*" (cross-site WebSocket hijacking).
         cors_allowed_origins=list(config.allowed_origins) or None,
-        max_http_buffer_size=MAX_FRAME_BYTES,
+        max_http_buffer_size=MAX_CHUNK_FRAME_BYTES,  # only file_chunk may use it (transport.py)
         transports=["websocket"],  # every client; polling is refused (gate.py)
         serializer=StrictPacket,  # malformed frames become refusable events, see frames.py
         logger=False,

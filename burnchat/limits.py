@@ -18,13 +18,13 @@ class TokenBucket:
         self._tokens = float(burst)
         self._stamp = now()
 
-    def take(self):
-        """Spend one token if there is one; False means the caller must slow down."""
+    def take(self, cost=1):
+        """Spend `cost` tokens if there are that many; False means the caller must slow down."""
         now = self._now()
         self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
         self._stamp = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        if self._tokens >= cost:
+            self._tokens -= cost
             return True
         return False
 

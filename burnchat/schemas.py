@@ -135,6 +135,32 @@ class Envelope(Schema):
                 "prev": self.prev, "iv": self.iv, "ct": self.ct, "sig": self.sig}
 
 
+# ---- files (PROTOCOL.md §6.7; the relay is filerelay.py) ----------------------------------------
+
+_MAX_CHUNKS = c.file_chunk_count(c.HARD_MAX_FILE_BYTES)
+
+
+class FileChunk(Schema):
+    """`file_chunk`: one encrypted chunk of the sender's current file, in order."""
+    transfer: Id
+    index: Annotated[int, msgspec.Meta(ge=0, lt=_MAX_CHUNKS)]
+    total: Annotated[int, msgspec.Meta(ge=1, le=_MAX_CHUNKS)]
+    ct: _b64u(c.FILE_CHUNK_CT_CHARS[0], c.FILE_CHUNK_CT_CHARS[-1])
+
+    def __post_init__(self):
+        if self.index >= self.total:
+            raise ValueError("index must be below total")
+        if len(self.ct) not in c.FILE_CHUNK_CT_CHARS:
+            raise ValueError("ct must be a chunk of one of the size classes")
+        if self.index < self.total - 1 and len(self.ct) != c.FILE_CHUNK_CT_CHARS[-1]:
+            raise ValueError("only the last chunk may be smaller than a full chunk")
+
+
+class FileCancel(Schema):
+    """`file_cancel`: the sender gives its current file up."""
+    transfer: Id
+
+
 class Empty(Schema):
     """Events that carry nothing (`leave`, `admin_burn`)."""
 

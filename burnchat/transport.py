@@ -13,6 +13,10 @@
   XORs byte by byte in Python). Legacy (hixie-76) WebSockets, which buffer up
   to their end byte without a bound, are refused. simple-websocket (gevent)
   has the knob: `max_message_size`.
+* Only a `file_chunk` event may be bigger than MAX_FRAME_BYTES: the WebSocket cap
+  (`max_http_buffer_size`) is one chunk frame, and `small_frames_only` closes the
+  connection of any other message over MAX_FRAME_BYTES (eventlet's sockets already
+  while it is assembled), so no other event grows with the files.
 * Engine.IO sessions that never connect to the Socket.IO namespace (never send
   `40`) are closed after `connect_timeout_seconds` (`NamespaceDeadline`).
 
@@ -20,9 +24,11 @@ The per-address cap on WebSocket sessions, the Host allow-list and the refusal
 of long-polling live in the WSGI front gate (gate.py).
 """
 
+import re
 import socket
 import time
 
+from .config import MAX_FRAME_BYTES
 from .limits import OpenCounter
 from .security import limit_key
 from .serving import log_error_type
@@ -33,6 +39,7 @@ TURNED_AWAY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent
 def install(socketio, config):
     """Bound the app's Engine.IO server (call after `socketio.init_app`)."""
     bound_websockets(socketio.server.eio)
+    small_frames_only(socketio.server.eio)
     NamespaceDeadline(socketio, config.connect_timeout_seconds).install()
 
 
@@ -90,6 +97,31 @@ def _turn_away(sock):
 
 # ---- WebSocket ----------------------------------------------------------------------------
 
+# The start of a `file_chunk` event in the default namespace, with or without an ack id:
+# as Engine.IO hands it to Socket.IO, and as the WebSocket carries it (Engine.IO's "4" first).
+_CHUNK_PACKET = re.compile(r"2\d{0,12}\[\"file_chunk\",")
+_CHUNK_MESSAGE = re.compile(rb"42\d{0,12}\[\"file_chunk\",")
+
+
+def may_be_big(head):
+    """True when a WebSocket message starting with `head` (bytes) is a `file_chunk` event."""
+    return _CHUNK_MESSAGE.match(head) is not None
+
+
+def small_frames_only(eio):
+    """Close the connection of any Engine.IO message over MAX_FRAME_BYTES but a file chunk."""
+    on_message = eio.handlers["message"]
+
+    def message(eio_sid, data):
+        if len(data) > MAX_FRAME_BYTES and not (
+                isinstance(data, str) and _CHUNK_PACKET.match(data, 0, 32)):
+            eio.disconnect(eio_sid)
+            return None
+        return on_message(eio_sid, data)
+
+    eio.on("message", message)
+
+
 def bound_websockets(eio):
     """Make this Engine.IO server's WebSockets refuse a message above `max_http_buffer_size`."""
     base = eio._async.get("websocket")
@@ -124,8 +156,12 @@ def _eventlet_websocket(base):
             self.size = 0
 
         def push(self, data, final=False):
-            self.size += len(data)
-            if self.size > self.max_frame_length:  # engineio passes max_http_buffer_size
+            before, self.size = self.size, self.size + len(data)
+            # engineio passes max_http_buffer_size; only a file chunk may pass MAX_FRAME_BYTES.
+            # A compressed message's head can't be read yet: small_frames_only checks it inflated.
+            if self.size > self.max_frame_length or (
+                    self.decompressor is None and self.size > MAX_FRAME_BYTES >= before
+                    and not may_be_big(b"".join([*self.data, data])[:32])):
                 self.data.clear()
                 raise FailedConnectionError(1009, "Message too big.")
             super().push(data, final)

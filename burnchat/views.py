@@ -104,7 +104,8 @@ def room_page(room_id):
     return render_template("room.html", room_id=room.room_id,
                            expires_at_ms=int(room.expires_at * 1000),
                            now_ms=int(courier.now() * 1000), count=len(room.members),
-                           locked=room.locked, max_ttl=courier.config.max_ttl_seconds)
+                           locked=room.locked, max_ttl=courier.config.max_ttl_seconds,
+                           max_file_bytes=courier.config.max_file_bytes)
 
 
 @pages.get("/r/<room_id>/admin")

@@ -19,6 +19,9 @@ HELP = (
     "  /safety         this key's safety code: compare it with everyone, out loud or elsewhere",
     "  /clear          clear the messages on your screen",
     "  /link           the room's link, to share (it changes when the admin bans someone)",
+    "  /send PATH      send a file (up to 16 MB); it burns with the room",
+    "  /files          the files that arrived (kept in memory only)",
+    "  /save N PATH    write file N to PATH (only ever on your request)",
     "  /quit           leave the room (Ctrl-C too)",
     "  /admin PIN      claim the admin controls with the room's PIN",
     "  /kick NAME      remove someone (admin); they can come back with the link",
@@ -100,6 +103,21 @@ class Commands:
         self.chat.status(f"Safety QR text: {code['qr']}")
         self.chat.status("Everyone in the room sees the same digits unless someone is in the middle: compare them.")
 
+    def do_send(self, argument):
+        """Send the file at PATH."""
+        if not argument:
+            self.chat.status("Usage: /send PATH", tone="warn")
+            return
+        self.chat.files.send(argument)
+
+    def do_files(self, _argument):
+        """The files that arrived, numbered for /save."""
+        self.chat.files.list()
+
+    def do_save(self, argument):
+        """Write an arrived file to disk."""
+        self.chat.files.save(argument)
+
     def do_clear(self, _argument):
         """Clear the message pane (pipe mode has nothing to clear)."""
         self.chat.clear_screen()
@@ -107,12 +125,6 @@ class Commands:
     def do_quit(self, _argument):
         """Leave the room cleanly: the others see "left"."""
         self.chat.quit()
-
-    def do_send(self, _argument):
-        """Files: not yet."""
-        self.chat.status("Files are not supported yet", tone="warn")
-
-    do_save = do_send
 
     def do_me(self, _argument):
         """`/me` with nothing after it."""

@@ -6,6 +6,8 @@ from engineio import packet as eio_packet
 from socketio.exceptions import SocketIOError
 
 SERVER_EVENTS = (
+    "file_chunk",
+    "file_cancel",
     "member_joined",
     "member_left",
     "member_away",

@@ -45,6 +45,11 @@ class Sending:
         self._local_ids += 1
         return {"local_id": f"p{self._local_ids}", "text": text, "me": bool(me)}
 
+    def file_item(self, body):
+        """A file's metadata body to send (§6.7), queued and resent like a text."""
+        self._local_ids += 1
+        return {"local_id": f"p{self._local_ids}", "text": "", "me": False, "file": body}
+
     def enqueue(self, item, first=False):
         """Put `item` at the end of the outbox (or back at its front, `first`)."""
         if first:
@@ -66,7 +71,7 @@ class Sending:
     def acknowledge(self, entry):
         """The server took `entry`: it is our chain head; True for a text (counted as sent)."""
         self.acked = crypto.b64u_encode(entry["hash"])
-        if entry["kind"] != "text" or entry["item"] is None:
+        if entry["kind"] not in ("text", "file") or entry["item"] is None:
             return False
         self.sent_count += 1
         return True

@@ -16,7 +16,7 @@ names in members.py, the reading of a resume ack in resume_state.py.
 import hmac
 import time
 
-from . import crypto, envelope
+from . import crypto, envelope, files
 from .crypto import ProtocolError
 from .epoch import create_epoch, open_epoch
 from .keywatch import CONFIRM_SECONDS, KeyWatch  # noqa: F401 (CONFIRM_SECONDS: §5.5, for callers)
@@ -48,6 +48,7 @@ class RoomSession:
         self._join_key, _ = crypto.derive_join_key(secret)
         self._now = now
         self._acks = bool(acks)
+        self.max_file_bytes = files.DEFAULT_MAX_FILE_BYTES  # the biggest file body accepted
         self._reset()
 
     def _reset(self):
@@ -467,7 +468,9 @@ class RoomSession:
         return self._seal({"t": "confirm"}, "confirm")
 
     def _seal_text(self, item):
-        """Seal a queued text under the held epoch."""
+        """Seal a queued text (or a file's metadata, §6.7) under the held epoch."""
+        if item.get("file"):
+            return self._seal(item["file"], "file", item)
         body = envelope.text_body(item["text"], self._transcript.last_shown, item["me"])
         return self._seal(body, "text", item)
 
@@ -495,7 +498,15 @@ class RoomSession:
         self._transcript.shown((self.member_id, epoch, seq))
         self._activity = True
         item = entry["item"]
-        return {"local_id": item["local_id"], "text": item["text"], "me": item["me"], "epoch": epoch, "seq": seq}
+        shown = {"local_id": item["local_id"], "text": item["text"], "me": item["me"], "epoch": epoch, "seq": seq}
+        return {**shown, "file": item["file"]} if item.get("file") else shown
+
+    def queue_file(self, body):
+        """Queue a file's metadata body (files.PreparedFile) like a text; its local ID."""
+        self._require_started()
+        item = self._sending.file_item(body)
+        self._sending.enqueue(item)
+        return item["local_id"]
 
     def queue(self, text, me=False):
         """Queue a text (offline, securing or not); its local ID. take_resendable() seals it in order."""
@@ -661,6 +672,12 @@ class RoomSession:
                     "name": self.display_name(sender.member_id), "notices": notices}
         if body["t"] == "typing":  # §6.3: counted in the chain like any envelope, shown by nobody here
             return {"typing": True, "member_id": sender.member_id, "late": late, "notices": notices}
+        if body["t"] == "file":
+            meta = files.check_file_body(body, self.max_file_bytes)
+            self._transcript.shown((sender.member_id, env["epoch"], env["seq"]), late=late)
+            self._activity = True
+            return {"member_id": sender.member_id, "name": self.display_name(sender.member_id),
+                    "file": meta, "notices": notices}
         if body["t"] != "text":
             return {"unknown": True, "notices": notices}
         out_of_order = self._transcript.out_of_order(body["after"])

@@ -22,6 +22,7 @@ import time
 from . import crypto, envelope
 from .commands import Commands, parse_line
 from .connection import RoomConnection
+from .files import FileDesk
 from .resume import Reconnect
 from .crypto import ProtocolError
 from .session import KEY_MISSING_SECONDS as KEY_MISSING_WAIT
@@ -94,6 +95,7 @@ class TerminalChat:
         self.locked = None
         self.secured_epoch = None
         self.commands = Commands(self)
+        self.files = FileDesk(self)
         self.reconnect = Reconnect(self)
 
     # --- output ------------------------------------------------------------
@@ -151,6 +153,8 @@ class TerminalChat:
             return
         if result.get("relink"):
             self.relinked(result["relink"], result["name"])
+        if result.get("file") is not None:
+            self.files.announced(result)
         if result.get("text") is not None:
             self.show_text(result)
             if result.get("out_of_order"):
@@ -259,6 +263,8 @@ class TerminalChat:
             "member_away": self.on_member_away,
             "member_back": self.on_member_back,
             "member_announced": self.on_member_announced,
+            "file_chunk": self.files.on_chunk,
+            "file_cancel": self.files.on_cancel,
         }
 
     def check_deadlines(self):
@@ -354,6 +360,8 @@ class TerminalChat:
             shown = self.session.sent(sealed)
             if shown is not None and "relink" in shown:
                 self.relinked(shown["relink"], None)
+            if shown is not None and shown.get("file"):
+                self.files.metadata_sent(shown["local_id"])
             elif shown is not None:
                 self.show_own(shown["text"], shown["me"])
             return True
@@ -429,6 +437,7 @@ class TerminalChat:
         name = self.session.display_name(member_id)
         if self.session.remove_member(member_id) is None:
             return
+        self.files.member_left(member_id)
         if not self.commands.kicking(member_id):  # our own kick is said once our key proves it
             reason = data.get("reason")
             self.status(f"{printable(name)} {LEFT_REASONS.get(reason, 'left')}",
@@ -545,11 +554,13 @@ class TerminalChat:
 
     def on_kicked(self, _data):
         """The admin removed us."""
+        self.files.wipe()
         self.status("You were removed from the room by its admin", tone="warn")
         raise Exit(EXIT_KICKED)
 
     def on_destroyed(self, _data):
         """The room burned: forget everything and stop."""
+        self.files.wipe()
         self.session.wipe()
         self.status("Room burned")
         raise Exit(EXIT_OK)

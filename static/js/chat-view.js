@@ -67,9 +67,10 @@ export class MessageLog {
   /**
    * Shows one chat message; `own` ones are right-aligned bubbles without a name. `me`: a /me
    * action; `note`: how it arrived when that matters ("arrived late", "shown out of order");
-   * `pending`: one of ours not acknowledged yet (see setSendState). Returns the message's node.
+   * `pending`: one of ours not acknowledged yet (see setSendState); `content`: a node shown instead
+   * of text (a file card, room-files.js). Returns the message's node.
    */
-  addMessage({ senderId, name, text, own, me = false, note = "", pending = false, at = new Date() }) {
+  addMessage({ senderId, name, text, own, me = false, note = "", pending = false, at = new Date(), content = null }) {
     const grouped = this.#last.senderId === senderId && at - this.#last.at < GROUP_MS;
     this.#last = { senderId, at };
     const item = make("div", `msg ${own ? "msg--own" : "msg--other"}${grouped ? " msg--cont" : ""}${me ? " msg--me" : ""}`);
@@ -78,14 +79,14 @@ export class MessageLog {
     const bubble = make("div", "msg__bubble");
     if (!own && !grouped) bubble.append(userText("span", "msg__name", name));
     else item.append(userText("span", "visually-hidden", own ? "You" : name));
-    bubble.append(messageText(text));
-    if (me) bubble.querySelector(".msg__text").prepend(userText("span", "msg__actor", name), " "); // "/me waves": "Ana waves"
+    bubble.append(content ?? messageText(text));
+    if (me && !content) bubble.querySelector(".msg__text").prepend(userText("span", "msg__actor", name), " "); // "/me waves": "Ana waves"
     const time = make("time", "msg__time", formatClock(at));
     time.dateTime = at.toISOString();
     bubble.append(time);
     if (note) bubble.append(make("span", "msg__note", note));
     item.append(bubble);
-    if (own) this.setSendState(item, pending ? "pending" : "sent");
+    if (own && !content) this.setSendState(item, pending ? "pending" : "sent");
     this.#append(item, own);
     return item;
   }

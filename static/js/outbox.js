@@ -28,6 +28,7 @@ function failedText(code) {
 export class Outbox {
   #log; #session; #emit; #online; #name; #onRelink;
   #bubbles = new Map(); // localId -> bubble node, for the current session only
+  #files = new Map();   // localId -> onOutcome(state, reason) of a file's metadata (room-files.js)
   #pumping = false; #again = false; #retries = 0; #retryTimer = 0;
 
   /**
@@ -57,6 +58,16 @@ export class Outbox {
       return { ok: false, message: error?.code === "too_long" ? "Message too long (4,096 bytes max)." : "Not connected yet - your text is kept." };
     }
     this.#show(localId, text, me);
+    this.pump();
+    return { ok: true };
+  }
+
+  /** A file's metadata body (files.js): queued like a text; `onOutcome("sent" | "failed", reason)`. */
+  writeFile(body, onOutcome) {
+    const session = this.#session();
+    if (!session) return { ok: false, message: "Not connected yet." };
+    const localId = session.queueFile(body);
+    this.#files.set(localId, onOutcome);
     this.pump();
     return { ok: true };
   }
@@ -141,6 +152,9 @@ export class Outbox {
 
   /** A bubble reaches its final state. */
   #settle(localId, state, reason = "") {
+    const file = this.#files.get(localId);
+    this.#files.delete(localId);
+    file?.(state, reason);
     const item = this.#bubbles.get(localId);
     if (!item) return;
     this.#bubbles.delete(localId);
@@ -188,5 +202,6 @@ export class Outbox {
     this.#retryTimer = 0;
     this.#retries = 0;
     this.#bubbles = new Map();
+    this.#files = new Map();
   }
 }

@@ -23,6 +23,7 @@ import { Members } from "./members.js";
 import { HeldBack, shouldHold, checkEnvelope } from "./receiving.js";
 import { newResumeSecret, resumeHeads, readResumeAck, missedEvents } from "./resume-state.js";
 import { LinkChange } from "./relink.js";
+import { checkFileBody, DEFAULT_MAX_FILE_BYTES } from "./files.js";
 
 export { CONFIRM_MS } from "./keywatch.js";
 export { TRANSIENT_REFUSALS } from "./sending.js";
@@ -61,6 +62,7 @@ export class RoomSession {
   #queue = Promise.resolve();
   #epoch = 0; #floor = 0; #rejected = 0; #flagged = 0;
   memberId = null;
+  maxFileBytes = DEFAULT_MAX_FILE_BYTES; // the biggest file body accepted (the page sets the server's limit)
 
   /**
    * Checks the link's room ID and secret; nothing is derived until start(). `now` is the clock (ms).
@@ -444,10 +446,11 @@ export class RoomSession {
     if (!text) return null;
     this.#transcript.shown([this.memberId, epoch, seq]);
     this.#textSinceDigest = true;
-    return { localId: item.localId, text: item.text, me: item.me, epoch, seq };
+    return { localId: item.localId, text: item.text, me: item.me, epoch, seq, ...(item.file ? { file: item.file } : {}) };
   }
 
   #sealText(item) {
+    if (item.file) return this.#sealBody(item.file, "file", item);
     return this.#sealBody({ t: "text", text: item.text, after: this.#transcript.lastShown, me: item.me }, "text", item);
   }
 
@@ -474,6 +477,14 @@ export class RoomSession {
       if (!this.#canSeal() || !this.#key.confirmed || this.#sending.queued > 0) throw new ProtocolError("not_ready");
       return this.#sealText(this.#sending.item(text, me));
     });
+  }
+
+  /** Queues a file's metadata body (files.js prepareFile, §6.7) like a text -> its local ID. */
+  queueFile(body) {
+    if (!this.#transcript) throw new ProtocolError("not_ready");
+    const item = this.#sending.fileItem(body);
+    this.#sending.enqueue(item);
+    return item.localId;
   }
 
   /** Queues a text (offline, securing or not) -> its local ID; takeResendable() seals it in order. */
@@ -639,6 +650,11 @@ export class RoomSession {
       return { relink: await this.#adoptLink(secret), memberId, name: this.member(memberId)?.name ?? null, notices };
     }
     if (body.t === "typing") return { typing: true, memberId, name: this.member(memberId).name, late, notices };
+    if (body.t === "file") {
+      this.#transcript.shown([memberId, epoch, seq], { late }); // a later text may answer it (`after`)
+      this.#textSinceDigest = true;
+      return { memberId, name: this.member(memberId).name, file: checkFileBody(body, this.maxFileBytes), epoch, seq, notices };
+    }
     if (body.t !== "text") return { ignored: true, notices };
     const outOfOrder = this.#transcript.outOfOrder(body.after);
     const afterReplies = this.#transcript.shown([memberId, epoch, seq], { late });

@@ -12,6 +12,7 @@ import { EventQueue, request, whenConnected } from "./net.js";
 import { Outbox } from "./outbox.js";
 import { RoomAdmin } from "./room-admin.js";
 import { RoomConnection } from "./room-connection.js";
+import { RoomFiles } from "./room-files.js";
 import { IntegrityNotices, IntegrityTimer, RejectedCount } from "./room-integrity.js";
 import { RoomKeys } from "./room-keys.js";
 import { RoomMessages } from "./room-messages.js";
@@ -31,7 +32,7 @@ export class RoomChat {
   #countdown; #onEnd; #onState; #onLink; #announce = null;
   #connection; #session = null; #queue = new EventQueue();
   #log; #composer; #admin; #claim; #people; #outbox; #messages; #resume;
-  #notices; #keys; #safety; #timer; #rejected;
+  #notices; #keys; #safety; #timer; #rejected; #files;
   #colours = new ColourBook(); #alerts; #events; #typing; // #14: colours, background alerts, room events, typing
   #joinedOnce = false; #live = false; #ended = false;
   #handlers = {
@@ -73,6 +74,11 @@ export class RoomChat {
       root, session: () => (this.#ended ? null : this.#session), deliver: (envelope) => this.#outbox.deliver(envelope),
       canSend: () => Boolean(this.#live && this.#connection.connected && this.#session && this.#keys.canSend(this.#session)),
     });
+    this.#files = new RoomFiles({
+      root, log: this.#log, outbox: this.#outbox, socket: () => this.#socket, roomId,
+      maxBytes: Number(root.closest("main")?.dataset.maxFileBytes) || undefined,
+      myId: () => this.#session?.memberId, myName: () => this.#name,
+    });
     this.#notices = new IntegrityNotices(this.#log, (id) => this.#session?.member(id)?.name ?? null);
     this.#keys = new RoomKeys({
       socket: () => this.#socket, notices: this.#notices, onChange: () => this.#keyChanged(),
@@ -101,6 +107,7 @@ export class RoomChat {
       onText: (result) => { this.#typing.stopped(result.memberId); this.#alerts.message(result); },
       onTyping: (result) => this.#typing.heard(result.memberId, result.name),
       onRelink: (relink, name) => this.#relinked(relink, name),
+      files: this.#files,
     });
     this.#resume = new RoomResume({
       root, connection: this.#connection, queue: this.#queue, log: this.#log, timer: this.#timer,
@@ -162,6 +169,7 @@ export class RoomChat {
     this.#queue.pause(); // events that arrive before the join ack is processed wait for it
     this.#keys.reset();
     const session = new RoomSession({ roomId: this.#roomId, secret: this.#secret, acks: true });
+    session.maxFileBytes = this.#files.maxBytes;
     let payload;
     try {
       payload = await session.start(this.#name);
@@ -235,6 +243,15 @@ export class RoomChat {
     socket.on("room_state", (data) => this.#onRoomState(data ?? {}));
     socket.on("countdown", (data) => this.#onCountdown(data ?? {}));
     socket.on("kicked", () => this.end("kicked"));
+    // File chunks go through the queue after the metadata that announced them; the ack (our flow
+    // control, §6.7) is sent once the chunk is handled.
+    socket.on("file_chunk", (data, ack) => {
+      this.#queue.push(() => (this.#session && !this.#ended ? this.#files.chunk(data ?? {}) : undefined))
+        .finally(() => ack?.({ ok: true }));
+    });
+    socket.on("file_cancel", (data) => {
+      this.#queue.push(() => (this.#session && !this.#ended ? this.#files.cancelled(data ?? {}) : undefined));
+    });
     socket.on("destroyed", (data) => this.end("burned", data?.reason));
     socket.on("admin_joined", () => { if (this.#session && !this.#ended) this.#events.adminJoined(); });
   }
@@ -257,6 +274,7 @@ export class RoomChat {
     const member = this.#session.member(memberId);
     const hadKey = this.#session.ready;
     this.#session.removeMember(memberId);
+    this.#files.memberLeft(memberId);
     // Our own kick is said once our key shows it (#confirmKick): the server's word alone proves nothing.
     const ownKick = reason === "kicked" && this.#admin.kicking(memberId);
     if (member && ownKick) {
@@ -333,6 +351,7 @@ export class RoomChat {
     const current = this.#keys.canSend(session);
     if (this.#live) this.#composer.setReady(current);
     else this.#composer.setReady(false, OFFLINE_TEXT, { writable: true });
+    this.#files.setReady(this.#live && current);
     this.#safety.show(session.safetyCode(), { current });
     this.#people.refreshUnconfirmed(true);
     this.#outbox.pump(); // a key held, a rekey, a resume: queued texts may go out now
@@ -377,6 +396,7 @@ export class RoomChat {
     this.#keys.reset();
     this.#messages.wipe();
     this.#log.clear();
+    this.#files.wipe();
     this.#notices.clear();
     this.#composer.wipe();
     this.#admin.wipe();

@@ -4,19 +4,21 @@
 import { HOLD_BACK_MS } from "./protocol.js";
 
 export class RoomMessages {
-  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #onText; #onTyping; #onRelink; #heldTimer = 0;
+  #session; #ended; #schedule; #log; #notices; #rejected; #heard; #onText; #onTyping; #onRelink; #files; #heldTimer = 0;
 
   /**
    * `session()`: the current RoomSession or null; `ended()`: true once the chat ended;
    * `schedule(fn)`: runs fn in the chat's event queue; `log`, `notices`, `rejected`: the
    * MessageLog, IntegrityNotices and RejectedCount; `heard()`: someone was heard from;
    * `onText(result)`: a text was shown; `onTyping(result)`: someone is typing (a typing body);
-   * `onRelink(relink, name)`: the member the server named sent the room's new link (§5.6).
+   * `onRelink(relink, name)`: the member the server named sent the room's new link (§5.6); `files`: the
+   * RoomFiles that shows a file's card (§6.7).
    */
-  constructor({ session, ended, schedule, log, notices, rejected, heard, onText = () => {}, onTyping = () => {}, onRelink = () => {} }) {
+  constructor({ session, ended, schedule, log, notices, rejected, heard, onText = () => {}, onTyping = () => {}, onRelink = () => {}, files }) {
     this.#onText = onText;
     this.#onTyping = onTyping;
     this.#onRelink = onRelink;
+    this.#files = files;
     this.#session = session;
     this.#ended = ended;
     this.#schedule = schedule;
@@ -41,6 +43,10 @@ export class RoomMessages {
   #show(result) {
     this.#notices.show(result.notices);
     if (result.relink) this.#onRelink(result.relink, result.name);
+    if (result.file) {
+      this.#files.announced(result);
+      this.#onText({ ...result, text: "Sent a file" }); // unread, sound, notification: never its name
+    }
     if (result.text === undefined) {
       if (result.typing && !result.late) this.#onTyping(result); // a late one says nothing about now
       this.#heard(); // a confirm, digest or typing body: its sender has been heard from

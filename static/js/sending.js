@@ -45,6 +45,12 @@ export class Sending {
     return { localId: `p${this.#localIds}`, text, me: Boolean(me) };
   }
 
+  /** A file's metadata body to send (§6.7), queued and resent like a text. */
+  fileItem(body) {
+    this.#localIds += 1;
+    return { localId: `p${this.#localIds}`, text: "", me: false, file: body };
+  }
+
   /** Puts `item` at the end of the outbox (or back at its front, `first`). */
   enqueue(item, { first = false } = {}) {
     if (first) this.#outbox.unshift(item); else this.#outbox.push(item);
@@ -65,7 +71,7 @@ export class Sending {
   /** The server took `entry`: it is our chain head; -> true for a text (counted as sent). */
   acknowledge(entry) {
     this.acked = entry.hash;
-    if (entry.kind !== "text") return false;
+    if (entry.kind !== "text" && entry.kind !== "file") return false;
     this.sentCount += 1;
     return true;
   }

@@ -3,13 +3,13 @@
 from tests.wire import Peer, announcement, b64u, envelope, key_delivery
 
 PROTOCOL_EVENTS = ("join", "resume", "key_held", "key_missing", "key_deliver", "message", "leave", "admin_auth",
-                   "admin_kick", "admin_lock", "admin_extend", "admin_burn")
+                   "admin_kick", "admin_lock", "admin_extend", "admin_burn", "file_chunk", "file_cancel")
 
 # Every code docs/PROTOCOL.md §7.3 lists; an ack with any other code is a bug.
 KNOWN_CODES = {"invalid", "unknown_event", "no_room", "locked", "room_full", "member_id_taken",
                "not_member", "not_admin", "bad_pin", "pin_locked_out", "stale_epoch",
                "not_sender", "rate_limited", "busy", "already_joined", "max_ttl", "bad_version",
-               "bad_resume"}
+               "bad_resume", "file_busy", "too_big"}
 
 
 def join_payload(room, member_id=None):
@@ -32,6 +32,8 @@ def valid_payloads(room, me, other, epoch=1):
         "admin_lock": {"locked": True},
         "admin_extend": {"seconds": 300},
         "admin_burn": {},
+        "file_chunk": {"transfer": b64u(16), "index": 0, "total": 1, "ct": b64u(1024 + 16)},
+        "file_cancel": {"transfer": b64u(16)},
     }
 
 

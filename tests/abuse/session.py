@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import requests
 
 from tests.abuse.helpers import keyed_room
-from tests.wire import Peer, envelope
+from tests.wire import Peer, b64u, envelope
 
 
 @dataclass
@@ -60,6 +60,14 @@ def run_session(server, burn=True):
     assert alice.call("message", late) == {"ok": True}
     bob.wait_event("message", lambda env: env["ct"] == late["ct"])
     session.blobs += [late["ct"], late["sig"]]
+    # A file on its way when the room burns: its chunks must leave no trace either.
+    transfer = b64u(16)
+    for index in range(2):
+        chunk = {"transfer": transfer, "index": index, "total": 3, "ct": b64u(64 * 1024 + 16)}
+        assert alice.call("file_chunk", chunk) == {"ok": True}
+        bob.wait_event("file_chunk", lambda c, ct=chunk["ct"]: c["ct"] == ct)
+        session.blobs += [chunk["ct"][:64]]  # a prefix: the probe's own frame must stay small
+    session.member_ids.append(transfer)
     if burn:
         assert admin.call("admin_burn") == {"ok": True}
         for peer in (alice, bob, admin):

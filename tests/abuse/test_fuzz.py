@@ -12,6 +12,7 @@ pytest summary.
 """
 
 import base64
+import os
 import json
 import socket
 import threading
@@ -34,6 +35,9 @@ SERVER_ENV = {
     # The normal room chats as fast as it can; the fuzz must not starve it.
     "BURNCHAT_MESSAGE_RATE": "100000", "BURNCHAT_MESSAGE_BURST": "100000",
     "BURNCHAT_PIN_ATTEMPTS_PER_MINUTE": "100000",
+    # The fuzz's raw sockets never acknowledge the chunks they are sent: leave them out fast,
+    # or a fuzzed chunk's ack would come after the fuzz stops waiting for it.
+    "BURNCHAT_FILE_ACK_SECONDS": "0.2",
 }
 RESERVED = ["connect", "disconnect", "connect_error", "*", "", "message ", "__introspect"]
 # Packets that ask for no answer: Engine.IO level, and Socket.IO level (after the "4").
@@ -96,7 +100,21 @@ def valid_payload(event, rooms):
         "admin_lock": st.fixed_dictionaries({"locked": st.booleans()}),
         "admin_extend": st.fixed_dictionaries({"seconds": st.sampled_from([300, 1800])}),
         "admin_burn": st.just({}),
+        # A few transfer IDs, so chunks continue, skip, repeat and collide between members.
+        "file_chunk": st.fixed_dictionaries({
+            "transfer": st.sampled_from(TRANSFERS), "index": st.integers(min_value=0, max_value=3),
+            "total": st.integers(min_value=1, max_value=4), "ct": st.sampled_from(CHUNK_CTS)}),
+        "file_cancel": st.fixed_dictionaries({"transfer": st.sampled_from(TRANSFERS)}),
     }[event]
+
+
+def _random_b64u(size):
+    """Fixed random base64url text (hypothesis drawing 64 KiB of bytes per chunk is too slow)."""
+    return base64.urlsafe_b64encode(os.urandom(size)).rstrip(b"=").decode()
+
+
+TRANSFERS = [_random_b64u(16) for _ in range(3)]
+CHUNK_CTS = [_random_b64u(1024 + 16), _random_b64u(65536 + 16), _random_b64u(100)]
 
 
 @st.composite

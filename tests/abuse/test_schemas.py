@@ -21,6 +21,7 @@ FIELD_KINDS = {
     "to": "b64", "wrapped": "b64", "sig": "b64", "sender": "b64", "seq": "int", "iv": "b64",
     "prev": "b64", "ct": "b64_variable", "pin": "text", "locked": "bool", "seconds": "extend",
     "roster": "b64_list", "line_macs": "b64_list", "commit_sig": "b64", "proof": "b64",
+    "transfer": "b64", "index": "index", "total": "int",
 }
 
 
@@ -40,6 +41,8 @@ def bad_values(value, kind):
         yield value[:len(value) - (len(value) - 1) % 4]
     if kind == "int":
         yield from common + [0, -1, 2**53 + 1, 1.5, True, "1"]
+    if kind == "index":  # a chunk index counts from 0
+        yield from common + [-1, 2**53 + 1, 1.5, True, "1", 1]  # 1 is not below total (1)
     if kind == "bool":
         yield from common + [1, 0, "true"]
     if kind == "version":  # any other integer is `bad_version`, not `invalid`

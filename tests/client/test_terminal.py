@@ -438,7 +438,7 @@ def test_commands_are_not_sent_and_quit_leaves(setup):
         chat.on_line(line)
     assert texts_out(chat, conn) == [] and conn.sent("admin_kick") == []
     assert "* Unknown command /nope" in err.getvalue() and "* Only the room's admin can do that" in err.getvalue()
-    assert "* Files are not supported yet" in err.getvalue() and "*   Alice  [" in err.getvalue()
+    assert "* Can't read x" in err.getvalue() and "*   Alice  [" in err.getvalue()  # /send x: no such file
     chat.on_line("//etc")
     assert alice.open(texts_out(chat, conn)[-1])["text"] == "/etc"
     with pytest.raises(Exit) as stop:

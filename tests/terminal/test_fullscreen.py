@@ -64,7 +64,7 @@ def test_commands_are_handled_locally_and_never_sent(room, screens, chats):
     assert "2 in the room:" in screen and "Alice (you)  [" in screen and "Bob  [" in screen
     assert "Safety QR text:" in screen and "burnchat-safety:2:" in screen
     assert "Unknown command /bogus" in screen
-    assert "Files are not supported yet" in screen
+    assert "Can't read ./file" in screen  # /send with no such file: nothing sent
     assert "Only the room's admin can do that" in screen
     slash = token("/slash")
     alice.line("/" + slash)
