@@ -120,7 +120,7 @@ def test_an_image_shows_inline_opens_full_size_and_burns(people, app_server):
     shot(ben.page, "files-burning", settle=False)
     assert ben.page.locator("img[src^='blob:']").count() == 0
     assert ben.page.evaluate(LOADS, url) == "gone"
-    expect(ben.page.get_by_role("heading", name="Session burned")).to_be_visible()
+    expect(ben.page.get_by_role("heading", name="Room burned")).to_be_visible()
     # Our own probe of the dead URL is the one console error the page may show.
     ben.console_errors[:] = [e for e in ben.console_errors if "ERR_FILE_NOT_FOUND" not in e]
     assert "ember-screenshot.png" not in ben.dom_text()
