@@ -62,4 +62,11 @@ SCALEOUT = replace(
     relay_half_tries=2,
 )
 
-PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT}
+# A shorter ladder for comparing changes (--topology tuning) and for a busy machine:
+# both relay shapes, x2 per step from 1,000 deliveries/s, 3 tries at 50%; smaller crowds.
+QUICK = replace(
+    FULL, name="quick",
+    relay_factor=2.0, relay_max_steps=6, members_target=2000, timers_rooms=5000,
+)
+
+PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT, "quick": QUICK}
