@@ -23,6 +23,10 @@ PIN_MAX_FAILURES = 3
 PIN_WINDOW_SECONDS = 600
 KEY_REQUEST_TIMEOUT_SECONDS = 2.0
 MAX_RESUME_SECONDS = 300  # the longest a dropped member's seat may be kept
+# Stack-level speed-ups (docs/BENCHMARKS.md), all on by default; BURNCHAT_STACK_TUNING
+# names the ones to keep ("none" for none), so the benchmark can measure each against
+# the stack's defaults in one invocation. None changes what any client sees.
+STACK_TUNINGS = ("unmask", "inline_events", "gc")
 
 
 def b64u_length(byte_count):
@@ -62,6 +66,17 @@ def _env_float(name, default):
     """Read a decimal setting from the environment."""
     raw = os.environ.get(name)
     return default if raw in (None, "") else float(raw)
+
+
+def _tunings(raw):
+    """BURNCHAT_STACK_TUNING: unset = every tuning; "none" = none; else a comma list of them."""
+    if raw is None:
+        return frozenset(STACK_TUNINGS)
+    chosen = frozenset(_origins(raw)) - {"none"}
+    unknown = chosen - set(STACK_TUNINGS)
+    if unknown:
+        raise ValueError(f"BURNCHAT_STACK_TUNING: unknown {sorted(unknown)}; known {list(STACK_TUNINGS)}.")
+    return chosen
 
 
 def _origins(raw):
@@ -122,6 +137,7 @@ class Config:
     # whose heartbeat is older than the TTL as dead (adopts its countdowns, removes its members).
     heartbeat_seconds: float = 0.2
     heartbeat_ttl_seconds: float = 0.8
+    stack_tuning: frozenset = frozenset(STACK_TUNINGS)
 
     def __post_init__(self):
         """Refuse settings that would open a hole rather than fail closed."""
@@ -177,6 +193,7 @@ class Config:
             heartbeat_seconds=_env_float("BURNCHAT_HEARTBEAT_SECONDS", cls.heartbeat_seconds),
             heartbeat_ttl_seconds=_env_float(
                 "BURNCHAT_HEARTBEAT_TTL_SECONDS", cls.heartbeat_ttl_seconds),
+            stack_tuning=_tunings(os.environ.get("BURNCHAT_STACK_TUNING")),
         )
 
     def replace(self, **changes):
