@@ -12,6 +12,8 @@ import time
 import traceback
 from contextlib import ExitStack
 
+from burnchat.config import STACK_TUNINGS
+
 from . import machine, noderelay
 from .cluster import ServerGroup
 from .scenarios import burn, members, relay, timers
@@ -36,7 +38,7 @@ TOPOLOGIES = {
 def tuning_env():
     """BURNCHAT_STACK_TUNING of the two sides of the tuning topology."""
     return {"baseline": os.environ.get("BENCH_TUNING_BEFORE", "none"),
-            "burnchat": os.environ.get("BENCH_TUNING_AFTER", "unmask,inline_events,gc")}
+            "burnchat": os.environ.get("BENCH_TUNING_AFTER", ",".join(STACK_TUNINGS))}
 
 
 def roles(topology):

@@ -18,7 +18,31 @@ from .security import SecurityHeaders
 from .store import MemoryRoomStore
 
 ROOT = Path(__file__).resolve().parent.parent
-socketio = SocketIO()
+
+
+class CourierSocketIO(SocketIO):
+    """Flask-SocketIO, but the events whose handler has a `bare` entry point skip Flask.
+
+    Flask-SocketIO wraps every event in a Flask request context, which builds a
+    request and matches its URL (~9% of the relay's CPU). Our event handlers
+    need only the socket's ID and the app, so with `bare_events` on, those with
+    a `bare(app, sid, *args)` (events.handler) get exactly that; connect,
+    disconnect and the catch-all keep the request context (they read the environ).
+    """
+
+    bare_events = False
+
+    def _handle_event(self, handler, message, namespace, sid, *args):
+        bare = getattr(handler, "bare", None)
+        if bare is None or not self.bare_events:
+            return super()._handle_event(handler, message, namespace, sid, *args)
+        environ = self.server.get_environ(sid, namespace=namespace)
+        if not environ:
+            return "", 400  # as Flask-SocketIO: an event of a client it has no record of
+        return bare(environ["flask.app"], sid, *args)
+
+
+socketio = CourierSocketIO()
 log = logging.getLogger("burnchat")
 
 
@@ -49,6 +73,7 @@ def create_app(config=None, now=time.time, store=None, root=ROOT):
         # socket; nothing waits for a later event of the same socket (docs/BENCHMARKS.md).
         async_handlers="inline_events" not in config.stack_tuning,
     )
+    socketio.bare_events = "bare_events" in config.stack_tuning
     transport.install(socketio, config)
     store = store if store is not None else _default_store(config)  # an empty store is falsy
     courier = app.extensions["burnchat"] = Courier(config, store, socketio, now)
