@@ -27,7 +27,7 @@ FINE_TICK_SECONDS = 1.0
 FINAL_MINUTE_SECONDS = 60.0
 GRID_SECONDS = 0.02         # due times round up to this: rooms due together share a wake-up
 IDLE_WAIT_SECONDS = 60.0    # with no countdown at all, look again this often anyway
-YIELD_EVERY = 100           # let the relay run between this many countdown steps
+YIELD_EVERY = 20            # let the relay run between this many countdown steps
 
 
 def next_wait(remaining):
@@ -49,7 +49,10 @@ def _step(courier, room_id):
         return None
     remaining = room.expires_at - courier.now()
     if remaining <= 0:
-        courier.burn(room_id, "expired")
+        # The goodbyes and disconnects go out from a task of their own: rooms that expire
+        # together then all hear `destroyed` before any room's disconnect work (as they did
+        # with a task per room), and the timer task goes on at once.
+        courier.burn(room_id, "expired", defer=True)
         return None
     courier.tick(room)
     return next_wait(remaining)
