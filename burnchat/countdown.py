@@ -49,10 +49,7 @@ def _step(courier, room_id):
         return None
     remaining = room.expires_at - courier.now()
     if remaining <= 0:
-        # The goodbyes and disconnects go out from a task of their own: rooms that expire
-        # together then all hear `destroyed` before any room's disconnect work (as they did
-        # with a task per room), and the timer task goes on at once.
-        courier.burn(room_id, "expired", defer=True)
+        courier.burn(room_id, "expired")
         return None
     courier.tick(room)
     return next_wait(remaining)

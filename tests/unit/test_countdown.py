@@ -41,8 +41,7 @@ class FakeCourier:
     def tick(self, room):
         self.ticks.append(room.expires_at - self.now())
 
-    def burn(self, room_id, reason, defer=False):
-        assert defer, "the timer task must not do a burn's goodbyes itself"
+    def burn(self, room_id, reason):
         self.burns.append((self.now(), reason))
         self.store.pop(room_id)
 
