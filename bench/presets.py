@@ -72,4 +72,8 @@ QUICK = replace(
 # One change against another (--topology tuning): relay 20x5 only, 1,000 -> 8,000 deliveries/s.
 PAIR = replace(QUICK, name="pair", relay_shapes=((20, 5),), relay_max_steps=4, relay_half_tries=2)
 
-PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT, "quick": QUICK, "pair": PAIR}
+# The same for the big rooms: relay 5x50 only.
+PAIR50 = replace(PAIR, name="pair50", relay_shapes=((5, 50),), relay_half_tries=3)
+
+PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT, "quick": QUICK, "pair": PAIR,
+           "pair50": PAIR50}
