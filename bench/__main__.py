@@ -34,7 +34,9 @@ def parse_args(argv):
     run.add_argument("--preset", choices=sorted(PRESETS), default="full")
     run.add_argument("--topology", choices=sorted(runner.TOPOLOGIES), default="single",
                      help="single: Burn Chat vs the bare relay; redis2: Burn Chat on 2 processes + "
-                          "Redis vs Burn Chat on 1 process (ratios are 2-process/1-process)")
+                          "Redis vs Burn Chat on 1 process (ratios are 2-process/1-process); tuning: "
+                          "Burn Chat with BENCH_TUNING_AFTER vs BENCH_TUNING_BEFORE (default: every "
+                          "stack tuning vs none)")
     run.add_argument("--workers", type=int, help="load-generator processes (default: the preset's)")
     run.add_argument("--out", type=Path, default=RESULTS_DIR / "latest.json", help="JSON results file")
     run.add_argument("--markdown", type=Path, default=RESULTS_DIR / "latest.md",
@@ -81,7 +83,7 @@ def _failures(results):
             for mode, scenarios in results["runs"].items()
             for cases in scenarios.values()
             for case, outcome in cases.items()
-            for kind in ("baseline", "burnchat") if "error" in outcome[kind]]
+            for kind in ("baseline", "burnchat", "node") if "error" in outcome.get(kind, {})]
 
 
 if __name__ == "__main__":

@@ -62,4 +62,18 @@ SCALEOUT = replace(
     relay_half_tries=2,
 )
 
-PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT}
+# A shorter ladder for comparing changes (--topology tuning) and for a busy machine:
+# both relay shapes, x2 per step from 1,000 deliveries/s, 3 tries at 50%; smaller crowds.
+QUICK = replace(
+    FULL, name="quick",
+    relay_factor=2.0, relay_max_steps=6, members_target=2000, timers_rooms=5000,
+)
+
+# One change against another (--topology tuning): relay 20x5 only, 1,000 -> 8,000 deliveries/s.
+PAIR = replace(QUICK, name="pair", relay_shapes=((20, 5),), relay_max_steps=4, relay_half_tries=2)
+
+# The same for the big rooms: relay 5x50 only.
+PAIR50 = replace(PAIR, name="pair50", relay_shapes=((5, 50),), relay_half_tries=3)
+
+PRESETS = {"full": FULL, "smoke": SMOKE, "scaleout": SCALEOUT, "quick": QUICK, "pair": PAIR,
+           "pair50": PAIR50}

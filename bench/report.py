@@ -5,7 +5,8 @@ from . import goals
 
 # Column labels of the two roles, by topology (see runner.TOPOLOGIES).
 LABELS = {"single": {"burnchat": "Burn Chat", "baseline": "bare relay"},
-          "redis2": {"burnchat": "2 proc + Redis", "baseline": "1 proc"}}
+          "redis2": {"burnchat": "2 proc + Redis", "baseline": "1 proc"},
+          "tuning": {"burnchat": "tuned", "baseline": "untuned"}}
 
 
 def render(results):
@@ -13,6 +14,8 @@ def render(results):
     topology = results.get("topology", "single")
     labels = LABELS[topology]
     parts = [_header(results)]
+    if "node" in results:
+        parts.append(f"* Node socket.io relay: {results['node']['note']}\n")
     for mode, scenarios in results["runs"].items():
         parts.append(f"## {mode}\n")
         for name, cases in scenarios.items():
@@ -104,7 +107,9 @@ def _relay(mode, case, outcome, labels):
          f"{base['lost_below_saturation']} ({base['lost_total']})", None),
         ("how the stepping ended", ours["note"], base["note"], None),
     ], labels)
-    for kind, label in labels.items():
+    if "node" in outcome:
+        text += _against_node(outcome, labels)
+    for kind, label in [*labels.items(), *((("node", NODE_LABEL),) if "node" in outcome else ())]:
         steps = outcome[kind]["steps"] + [outcome[kind]["half_step"]]
         text += f"\n{label} steps (the last row is the 50% step):\n\n" + _table(
             ["offered/s", "delivered/s", "rooms x members", "msg/s each", "p50 ms", "p99 ms", "max ms",
@@ -114,6 +119,29 @@ def _relay(mode, case, outcome, labels):
               s["lost"], s["refused"], s["server_cpu_pct"], s["cpu_ms_per_1k"], s["loadgen_cpu_pct"],
               _behind(s)) for s in steps])
     return text
+
+
+NODE_LABEL = "Node socket.io 4"
+
+
+def _against_node(outcome, labels):
+    """Both Python servers against the Node socket.io relay, measured in the same steps."""
+    node, ratios = outcome["node"], outcome.get("node_ratios")
+    if "error" in node or not ratios:
+        return f"\n* {NODE_LABEL} FAILED: {node.get('error', 'no ratios')}\n"
+    ours, base = ratios["burnchat"], ratios["baseline"]
+    head = ["figure", NODE_LABEL, f"{labels['burnchat']} / Node", f"{labels['baseline']} / Node"]
+    return f"\nAgainst {NODE_LABEL} (same steps, same invocation):\n\n" + _table(head, [
+        ("server CPU per delivery at the same loads (median of paired steps)", None,
+         ours["cpu_per_1k_same_load"], base["cpu_per_1k_same_load"]),
+        ("p99 latency ms at the 50% step", node["p99_ms_at_half"], ours["p99_at_half"],
+         base["p99_at_half"]),
+        ("deliveries/s at saturation", node["saturation_per_s"], ours["saturation"], base["saturation"]),
+        ("server CPU ms per 1,000 deliveries at saturation", node["cpu_ms_per_1k_at_saturation"],
+         ours["cpu_per_1k"], base["cpu_per_1k"]),
+        ("messages lost (in all steps)", node["lost_total"], None, None),
+        ("how the stepping ended", node["note"], None, None),
+    ])
 
 
 def _behind(step):

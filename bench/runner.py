@@ -6,12 +6,15 @@ relay first, then Burn Chat. A case that fails is written down with its error
 and the invocation goes on.
 """
 
+import os
 import sys
 import time
 import traceback
 from contextlib import ExitStack
 
-from . import machine
+from burnchat.config import STACK_TUNINGS
+
+from . import machine, noderelay
 from .cluster import ServerGroup
 from .scenarios import burn, members, relay, timers
 from .servers import Server
@@ -25,7 +28,26 @@ KINDS = ("baseline", "burnchat")
 TOPOLOGIES = {
     "single": {"baseline": "bare relay (1 process)", "burnchat": "Burn Chat (1 process)"},
     "redis2": {"baseline": "Burn Chat, 1 process", "burnchat": "Burn Chat, 2 processes + Redis"},
+    # "tuning": Burn Chat with the stack tunings of BENCH_TUNING_BEFORE (default none: the
+    # stack's defaults) against Burn Chat with BENCH_TUNING_AFTER (default every tuning);
+    # values as for BURNCHAT_STACK_TUNING. One change at a time, pairs in one invocation.
+    "tuning": {"baseline": "Burn Chat, tunings {before}", "burnchat": "Burn Chat, tunings {after}"},
 }
+
+
+def tuning_env():
+    """BURNCHAT_STACK_TUNING of the two sides of the tuning topology."""
+    return {"baseline": os.environ.get("BENCH_TUNING_BEFORE", "none"),
+            "burnchat": os.environ.get("BENCH_TUNING_AFTER", ",".join(STACK_TUNINGS))}
+
+
+def roles(topology):
+    """What stands in each role of `topology`, in words."""
+    if topology != "tuning":
+        return TOPOLOGIES[topology]
+    env = tuning_env()
+    return {kind: label.format(before=env["baseline"], after=env["burnchat"])
+            for kind, label in TOPOLOGIES[topology].items()}
 
 
 def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda results: None,
@@ -33,14 +55,23 @@ def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda r
     """Run every case and return the results document; `checkpoint` gets it after every case."""
     results = {"command": command, "preset": preset.name, "machine": machine.describe(),
                "load_average_start": machine.load_average(), "started_at": _utc_now(),
-               "topology": topology, "roles": TOPOLOGIES[topology], "runs": {}}
+               "topology": topology, "roles": roles(topology), "runs": {}}
+    # The Node socket.io relay is a third server in the relay scenario's single topology.
+    with_node = topology == "single" and any(getattr(SCENARIOS[n], "WITH_NODE", False)
+                                             for n in scenario_names)
+    if with_node:
+        with_node, note = noderelay.prepare()
+        results["node"] = {"available": with_node, "note": note}
+        sys.stderr.write(f"[node] {note}\n")
     with ExitStack() as stack:
-        pools = {kind: stack.enter_context(WorkerPool(preset.workers)) for kind in KINDS}
+        kinds = KINDS + (("node",) if with_node else ())
+        pools = {kind: stack.enter_context(WorkerPool(preset.workers)) for kind in kinds}
         for mode in modes:
             for name in scenario_names:
                 module = SCENARIOS[name]
                 for case in module.cases(preset):
-                    outcome = run_case(module, case, mode, pools, preset, log_dir, topology)
+                    outcome = run_case(module, case, mode, pools, preset, log_dir, topology,
+                                       with_node=with_node and getattr(module, "WITH_NODE", False))
                     results["runs"].setdefault(mode, {}).setdefault(name, {})[case] = outcome
                     checkpoint(results)
     results["load_average_end"] = machine.load_average()
@@ -48,13 +79,16 @@ def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda r
     return results
 
 
-def run_case(module, case, mode, pools, preset, log_dir, topology="single"):
-    """Both servers' results for one case, and their ratios when both worked."""
+def run_case(module, case, mode, pools, preset, log_dir, topology="single", with_node=False):
+    """Both servers' results for one case (and the Node relay's, `with_node`), and their ratios."""
     servers = make_servers(topology, mode, case, log_dir)
-    logs = {kind: _logger(f"[{mode} {case} {kind}]") for kind in KINDS}
+    if with_node:
+        servers["node"] = Server("node", mode, log_dir / f"{mode}-{case}-node.log")
+    kinds = tuple(servers)
+    logs = {kind: _logger(f"[{mode} {case} {kind}]") for kind in kinds}
     if module.PAIRED:
         outcome = _measure(lambda: module.run_pair(case, servers, pools, preset, logs),
-                           KINDS, servers, pools, preset, logs)
+                           kinds, servers, pools, preset, logs)
     else:
         outcome = {}
         for kind in KINDS:
@@ -63,6 +97,8 @@ def run_case(module, case, mode, pools, preset, log_dir, topology="single"):
                 (kind,), servers, pools, preset, logs))
     if not any("error" in outcome[kind] for kind in KINDS):
         outcome["ratios"] = module.compare(outcome["burnchat"], outcome["baseline"])
+    if with_node and not any("error" in outcome[kind] for kind in kinds):
+        outcome["node_ratios"] = {kind: module.compare(outcome[kind], outcome["node"]) for kind in KINDS}
     return outcome
 
 
@@ -71,6 +107,10 @@ def make_servers(topology, mode, case, log_dir):
     if topology == "redis2":
         return {"baseline": Server("burnchat", mode, log_dir / f"{mode}-{case}-1proc.log"),
                 "burnchat": ServerGroup(mode, log_dir / f"{mode}-{case}-redis2.log", count=2)}
+    if topology == "tuning":
+        return {kind: Server("burnchat", mode, log_dir / f"{mode}-{case}-tuning-{kind}.log",
+                             env={"BURNCHAT_STACK_TUNING": tuning})
+                for kind, tuning in tuning_env().items()}
     return {kind: Server(kind, mode, log_dir / f"{mode}-{case}-{kind}.log") for kind in KINDS}
 
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import requests
 
-from . import procstat
+from . import noderelay, procstat
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = {
     "burnchat": [sys.executable, str(ROOT / "app.py")],
     "baseline": [sys.executable, str(ROOT / "bench" / "baseline.py")],
+    "node": noderelay.command(),   # the Node socket.io 4 relay (bench/noderelay.py)
 }
 # Every load-generator socket comes from 127.0.0.1: lift the per-address limits,
 # and let rooms live for a second so the burn scenario need not wait 30 s.
@@ -52,7 +53,9 @@ def free_port():
 
 
 class Server:
-    """One server process of `kind` ("burnchat" or "baseline") on async `mode`."""
+    """One server process of `kind` ("burnchat", "baseline" or "node") on async `mode`.
+
+    The Node relay has no async mode; it runs the same in every mode's cases."""
 
     def __init__(self, kind, mode, log_path, env=None):
         self.kind = kind

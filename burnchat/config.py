@@ -23,6 +23,10 @@ PIN_MAX_FAILURES = 3
 PIN_WINDOW_SECONDS = 600
 KEY_REQUEST_TIMEOUT_SECONDS = 2.0
 MAX_RESUME_SECONDS = 300  # the longest a dropped member's seat may be kept
+# Stack-level speed-ups (docs/BENCHMARKS.md), all on by default; BURNCHAT_STACK_TUNING
+# names the ones to keep ("none" for none), so the benchmark can measure each against
+# the stack's defaults in one invocation. None changes what any client sees.
+STACK_TUNINGS = ("unmask", "inline_events", "bare_events", "gc")
 
 
 def b64u_length(byte_count):
@@ -81,6 +85,17 @@ def _env_float(name, default):
     """Read a decimal setting from the environment."""
     raw = os.environ.get(name)
     return default if raw in (None, "") else float(raw)
+
+
+def _tunings(raw):
+    """BURNCHAT_STACK_TUNING: unset = every tuning; "none" = none; else a comma list of them."""
+    if raw is None:
+        return frozenset(STACK_TUNINGS)
+    chosen = frozenset(_origins(raw)) - {"none"}
+    unknown = chosen - set(STACK_TUNINGS)
+    if unknown:
+        raise ValueError(f"BURNCHAT_STACK_TUNING: unknown {sorted(unknown)}; known {list(STACK_TUNINGS)}.")
+    return chosen
 
 
 def _origins(raw):
@@ -146,6 +161,7 @@ class Config:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     file_bytes_per_minute: int = 64 * 1024 * 1024
     file_ack_seconds: float = 15.0
+    stack_tuning: frozenset = frozenset(STACK_TUNINGS)
 
     def __post_init__(self):
         """Refuse settings that would open a hole rather than fail closed."""
@@ -207,6 +223,7 @@ class Config:
             file_bytes_per_minute=_env_int(
                 "BURNCHAT_FILE_BYTES_PER_MINUTE", cls.file_bytes_per_minute),
             file_ack_seconds=_env_float("BURNCHAT_FILE_ACK_SECONDS", cls.file_ack_seconds),
+            stack_tuning=_tunings(os.environ.get("BURNCHAT_STACK_TUNING")),
         )
 
     def replace(self, **changes):

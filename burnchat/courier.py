@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from . import pins
 from .admin import AdminDesk, set_link, watch_room
 from .config import PROTOCOL_VERSION
-from .countdown import run_countdown
+from .countdown import Countdowns
 from .filerelay import FileRelay
 from .heartbeat import Heartbeat
 from .keys import KeyDistribution
@@ -44,7 +44,9 @@ class Courier:
         self.now = now
         self.connections = {}
         self.process_id = secrets.token_hex(8)  # names this process in countdown leases
-        self._wakers = {}
+        # All of this process's countdowns, in one background task (countdown.py).
+        self.countdowns = Countdowns(self, socketio.server.eio.create_event(),
+                                     socketio.start_background_task, socketio.sleep)
         self.creation_limiter = AddressLimiter(now, config.room_creations_per_minute)
         self.connection_limiter = AddressLimiter(now, config.connections_per_minute)
         self.pin_limiter = AddressLimiter(now, config.pin_attempts_per_minute)
@@ -89,13 +91,7 @@ class Courier:
 
     def start_countdown(self, room_id):
         """Run a room's countdown in this process."""
-        waker = self._wakers[room_id] = self.socketio.server.eio.create_event()
-        self.socketio.start_background_task(run_countdown, self, room_id, waker)
-
-    def countdown_ended(self, room_id, waker):
-        """Forget a finished countdown's waker (a room burned elsewhere leaves none behind)."""
-        if self._wakers.get(room_id) is waker:
-            del self._wakers[room_id]
+        self.countdowns.start(room_id)
 
     def owns(self, room):
         """True when this process runs the room's countdown."""
@@ -107,7 +103,7 @@ class Courier:
 
     def adopt(self, room_id):
         """Run the countdown of a room whose owner died, unless it already runs here."""
-        if room_id not in self._wakers:
+        if room_id not in self.countdowns:
             self.start_countdown(room_id)
 
     def room_or_error(self, room_id):
@@ -135,9 +131,7 @@ class Courier:
         if room is None:
             return False
         self.live_rooms.release(room_id)
-        waker = self._wakers.pop(room_id, None)
-        if waker is not None:
-            waker.set()
+        self.countdowns.cancel(room_id)
         if defer:
             self.socketio.start_background_task(self._destroy, room, reason)
         else:
@@ -165,9 +159,7 @@ class Courier:
         self.files.forget_room(room_id)
         self.presence.forget_room(room_id)
         self.live_rooms.release(room_id)
-        waker = self._wakers.pop(room_id, None)
-        if waker is not None:
-            waker.set()
+        self.countdowns.cancel(room_id)
         sids = [sid for sid, c in self.connections.items() if room_id in (c.room_id, c.admin_of)]
         self.socketio.emit("destroyed", {"reason": "lost"}, to=[room_id, watch_room(room_id)],
                            ignore_queue=True)
@@ -309,9 +301,7 @@ class Courier:
 
     def wake_countdown(self, room_id):
         """Make the room's countdown look at its expiry again at once (extend)."""
-        waker = self._wakers.get(room_id)
-        if waker is not None:
-            waker.set()
+        self.countdowns.wake(room_id)
 
     def check_live(self, room):
         """Refuse when a room being edited is gone (unknown or burned alike)."""

@@ -32,13 +32,12 @@ def error_ack(code, message, **extra):
 def handler(event, schema):
     """Register `fn` for `event`, validating its one payload against `schema`."""
     def decorator(fn):
-        @functools.wraps(fn)
-        def wrapped(*args):
+        def run(courier, sid, args):
             if len(args) > 1:
                 return error_ack("invalid", "Send exactly one payload object.")
             try:
                 payload = schemas.parse(schema, args[0] if args else None)
-                result = fn(_courier(), request.sid, payload)
+                result = fn(courier, sid, payload)
             except schemas.InvalidPayload as error:
                 return error_ack("invalid", f"Invalid {event} payload: {error}")
             except schemas.OtherVersion:
@@ -49,6 +48,13 @@ def handler(event, schema):
                 log.error("internal error in %s handler: %s", event, type(error).__name__)
                 return error_ack("internal", "Something went wrong on the server.")
             return {"ok": True, **(result or {})}
+
+        @functools.wraps(fn)
+        def wrapped(*args):
+            return run(_courier(), request.sid, args)
+
+        # Without Flask's request context (factory.CourierSocketIO, BURNCHAT_STACK_TUNING).
+        wrapped.bare = lambda app, sid, *args: run(app.extensions["burnchat"], sid, args)
         socketio.on_event(event, wrapped)
         return fn
     return decorator

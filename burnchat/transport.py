@@ -10,7 +10,7 @@
   a FIN=0 frame followed by continuation frames forever grew the server without
   bound. eventlet has no knob for it; the documented patch below gives each
   WebSocket a message class that counts, and a C-speed unmasking (eventlet
-  XORs byte by byte in Python). Legacy (hixie-76) WebSockets, which buffer up
+  XORs byte by byte in Python; burnchat/wsmask.py). Legacy (hixie-76) WebSockets, which buffer up
   to their end byte without a bound, are refused. simple-websocket (gevent)
   has the knob: `max_message_size`.
 * Only a `file_chunk` event may be bigger than MAX_FRAME_BYTES: the WebSocket cap
@@ -32,13 +32,14 @@ from .config import MAX_FRAME_BYTES
 from .limits import OpenCounter
 from .security import limit_key
 from .serving import log_error_type
+from .wsmask import unmask
 
 TURNED_AWAY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
 def install(socketio, config):
     """Bound the app's Engine.IO server (call after `socketio.init_app`)."""
-    bound_websockets(socketio.server.eio)
+    bound_websockets(socketio.server.eio, fast_unmask="unmask" in config.stack_tuning)
     small_frames_only(socketio.server.eio)
     NamespaceDeadline(socketio, config.connect_timeout_seconds).install()
 
@@ -122,11 +123,12 @@ def small_frames_only(eio):
     eio.on("message", message)
 
 
-def bound_websockets(eio):
-    """Make this Engine.IO server's WebSockets refuse a message above `max_http_buffer_size`."""
+def bound_websockets(eio, fast_unmask=True):
+    """Make this Engine.IO server's WebSockets refuse a message above `max_http_buffer_size`
+    (and, on eventlet with `fast_unmask`, unmask with burnchat/wsmask.py)."""
     base = eio._async.get("websocket")
     if eio.async_mode == "eventlet":
-        bounded = _eventlet_websocket(base)
+        bounded = _eventlet_websocket(base, fast_unmask)
     elif eio.async_mode == "gevent" and base is not None:
         bounded = _simple_websocket(base)
     else:
@@ -135,16 +137,7 @@ def bound_websockets(eio):
     eio._async = {**eio._async, "websocket": bounded}
 
 
-def unmask(data, mask, length=None, offset=0):
-    """RFC 6455 masking as one big-integer XOR (same result as eventlet's byte loop)."""
-    if length is None:
-        length = len(data)
-    key = bytes(mask[(offset + i) % 4] for i in range(4))
-    stream = (key * (length // 4 + 1))[:length]
-    return (int.from_bytes(data[:length], "big") ^ int.from_bytes(stream, "big")).to_bytes(length, "big")
-
-
-def _eventlet_websocket(base):
+def _eventlet_websocket(base, fast_unmask=True):
     """engineio's eventlet WebSocketWSGI whose sockets cap the sum of a message's fragments."""
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 
@@ -177,7 +170,8 @@ def _eventlet_websocket(base):
             ws = super()._handle_hybi_request(environ)
             # eventlet 0.41 looks both up on the instance for every frame (_recv_frame).
             ws.Message = BoundedMessage
-            ws._apply_mask = unmask
+            if fast_unmask:
+                ws._apply_mask = unmask
             return ws
 
     return BoundedWebSocketWSGI

@@ -36,7 +36,9 @@ START_DELAY_SECONDS = 0.2
 DRAIN_POLL_SECONDS = 0.05
 HALF_STEP_CODE = 200
 KINDS = ("baseline", "burnchat")
+PYTHON_KINDS = KINDS   # the stepping ends once these have fallen behind
 PAIRED = True   # the runner starts both servers and calls run_pair
+WITH_NODE = True   # ... and the Node socket.io relay too, where node is installed
 
 
 def cases(preset):
@@ -45,36 +47,42 @@ def cases(preset):
 
 
 def run_pair(case, servers, pools, preset, logs):
-    """Step both servers up together until both have fallen behind; results by kind.
+    """Step the servers up together until both Python servers have fallen behind; results by kind.
 
-    Each load step runs on the bare relay and then on Burn Chat, back to back,
-    so both meet the same moments of a shared machine, and both get the same
-    steps: one that falls behind keeps stepping while the other still keeps up.
+    Each load step runs on the Node relay (when there is one), the bare relay
+    and then on Burn Chat, back to back, so all meet the same moments of a
+    shared machine, and all get the same steps: one that falls behind keeps
+    stepping while another still keeps up. The Node relay usually keeps up with
+    every step the Python servers get: its saturation is then a lower bound.
     """
+    kinds = [kind for kind in ("node", *KINDS) if kind in servers]
     min_rooms, size = (int(part) for part in case.split("x"))
-    crowds = {kind: RelayCrowd(servers[kind], pools[kind], preset, min_rooms, size) for kind in KINDS}
-    steps = {kind: [] for kind in KINDS}
-    notes = {kind: f"did not fall behind within {preset.relay_max_steps} steps" for kind in KINDS}
+    crowds = {kind: RelayCrowd(servers[kind], pools[kind], preset, min_rooms, size) for kind in kinds}
+    steps = {kind: [] for kind in kinds}
+    notes = {kind: f"did not fall behind within {preset.relay_max_steps} steps" for kind in kinds}
     offered = preset.relay_start
     for index in range(preset.relay_max_steps):
-        if not all(crowds[kind].ensure(offered) for kind in KINDS):
-            for kind in KINDS:
+        if not all(crowds[kind].ensure(offered) for kind in kinds):
+            for kind in kinds:
                 notes[kind] = notes[kind] if "behind at" in notes[kind] else \
                     f"reached the {preset.relay_max_members}-member cap"
             break
-        behind = [_confirmed_step(crowds[kind], offered, index, steps[kind], logs[kind])["behind"]
-                  for kind in KINDS]
-        for kind, fell in zip(KINDS, behind):
+        behind = {kind: _confirmed_step(crowds[kind], offered, index, steps[kind], logs[kind])["behind"]
+                  for kind in kinds}
+        for kind, fell in behind.items():
             if fell and "behind at" not in notes[kind]:
                 notes[kind] = f"fell behind at {round(offered):,}/s offered"
-        if all(behind):
+        if all(behind[kind] for kind in PYTHON_KINDS):
+            for kind in set(kinds) - set(PYTHON_KINDS):
+                if not behind[kind] and "behind at" not in notes[kind]:
+                    notes[kind] = f"kept up with every step (to {round(offered):,}/s offered)"
             break
         offered *= preset.relay_factor
     if not all(steps.values()):
         raise RuntimeError(f"the first step already needs more than {preset.relay_max_members} members")
     half_of = _best(steps["baseline"])["delivered_per_s"]
-    tries = _half_steps(crowds, half_of / 2, preset.relay_half_tries, logs)
-    return {kind: _result(steps[kind], tries[kind], notes[kind], half_of) for kind in KINDS}
+    tries = _half_steps({kind: crowds[kind] for kind in kinds}, half_of / 2, preset.relay_half_tries, logs)
+    return {kind: _result(steps[kind], tries[kind], notes[kind], half_of) for kind in kinds}
 
 
 def _best(steps):
@@ -84,12 +92,12 @@ def _best(steps):
 
 def _half_steps(crowds, offered, count, logs):
     """`count` steps per server at `offered`, alternating servers; tries by kind."""
-    for kind in KINDS:
+    for kind in crowds:
         if not crowds[kind].ensure(offered):
             raise RuntimeError("the 50% step needs more members than the cap")
-    tries = {kind: [] for kind in KINDS}
+    tries = {kind: [] for kind in crowds}
     for attempt in range(count):
-        for kind in KINDS:
+        for kind in crowds:
             tries[kind].append(crowds[kind].step(offered, code=HALF_STEP_CODE + attempt))
             logs[kind]("50% step: " + _describe(tries[kind][-1]))
     return tries

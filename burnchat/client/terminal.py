@@ -360,7 +360,7 @@ class TerminalChat:
             shown = self.session.sent(sealed)
             if shown is not None and "relink" in shown:
                 self.relinked(shown["relink"], None)
-            if shown is not None and shown.get("file"):
+            elif shown is not None and shown.get("file"):
                 self.files.metadata_sent(shown["local_id"])
             elif shown is not None:
                 self.show_own(shown["text"], shown["me"])

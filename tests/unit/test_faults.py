@@ -2,7 +2,8 @@
 
 import logging
 
-from burnchat.countdown import run_countdown
+import pytest
+
 from burnchat.heartbeat import Absences, Heartbeat
 from burnchat.supervise import retrying
 from tests.unit.test_countdown import countdown
@@ -30,12 +31,16 @@ def test_retrying_backs_off_and_logs_the_error_type_once(caplog):
         "background task retrying after ConnectionError"]  # no address, no room
 
 
-def test_a_countdown_outlives_store_errors_and_still_burns_on_time():
-    clock, room, courier, waker = countdown(ttl=3)
+def test_a_countdown_outlives_store_errors_and_still_burns_on_time(caplog):
+    clock, room, courier, driver = countdown(ttl=3)
     get = courier.store.get
     flaky = Flaky(3)
     courier.store.get = lambda room_id: (flaky(), get(room_id))[1]
-    run_countdown(courier, room.room_id, waker)
+    with caplog.at_level(logging.WARNING, logger="burnchat"):
+        driver.run()
+    assert driver.waits[:3] == pytest.approx([0.05, 0.1, 0.2])  # backing off, as retrying() does
+    assert [r.getMessage() for r in caplog.records] == [
+        "background task retrying after ConnectionError"]  # once, no address, no room
     assert flaky.calls > 3
     assert len(courier.burns) == 1
     burned_at, reason = courier.burns[0]
