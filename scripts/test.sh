@@ -32,4 +32,10 @@ echo "== JavaScript crypto and protocol (node --test)"
 node --test tests/js/
 
 echo "== Python: unit, integration, client, abuse, browser, bench smoke (pytest)"
-"$venv_python" -m pytest "$@"
+if [ $# -gt 0 ]; then
+  exec "$venv_python" -m pytest "$@"  # just what was asked for
+fi
+# Most tests wait (browsers, timers, sockets): they run on several workers.
+# The tiers that measure timing or load (tests/conftest.py SERIAL) then run alone.
+"$venv_python" -m pytest -m "not serial" -n "${BURNCHAT_TEST_WORKERS:-3}" --dist load
+"$venv_python" -m pytest -m serial

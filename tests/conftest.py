@@ -8,7 +8,19 @@ import pytest
 from tests.chat_process import ChatProcess
 from tests.server import ServerProcess
 
-EVIL_APP = Path(__file__).resolve().parent / "attacks" / "evil_app.py"
+TESTS = Path(__file__).resolve().parent
+EVIL_APP = TESTS / "attacks" / "evil_app.py"
+# Tiers that measure timing or load (p99 ratios, deadlines, fault recovery, fuzzing with ack
+# timeouts): scripts/test.sh runs them after the parallel tier, alone on the machine.
+SERIAL = frozenset({"hardening", "bench", "abuse", "scaleout"})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test of a SERIAL folder `serial`."""
+    for item in items:
+        parts = Path(str(item.fspath)).resolve().relative_to(TESTS).parts
+        if parts and parts[0] in SERIAL:
+            item.add_marker(pytest.mark.serial)
 
 
 @pytest.fixture(scope="session")
