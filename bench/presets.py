@@ -50,7 +50,7 @@ class Preset:
     leak_batch: int = 200
     leak_room_size: int = 3
     leak_messages: int = 3
-    leak_ttl_seconds: int = 8
+    leak_ttl_seconds: int = 12
     # how long to wait for keys, connections and drains before calling it a failure
     ready_timeout_seconds: float = 60.0
     drain_timeout_seconds: float = 10.0

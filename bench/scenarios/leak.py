@@ -1,6 +1,6 @@
 """Scenario `leak`: 2,000 rooms created, used and burned in batches; does the server give it all back?
 
-Each batch of `leak_batch` rooms (200) is created with a TTL of `leak_ttl_seconds`;
+Each batch of `leak_batch` rooms (200) is created with a TTL of `leak_ttl_seconds` each;
 `leak_room_size` members join each (keys and all, as in the relay scenario),
 each sends `leak_messages` sealed messages, every message is drained to every
 other member, the members leave (disconnect), and the rooms burn at their
@@ -41,22 +41,21 @@ def cases(preset):
 
 def run_pair(case, servers, pools, preset, logs):
     """Run the batches on both servers at once; results by kind."""
-    results, errors = {}, []
+    results = {}
 
     def run(kind):
-        """One server's whole leak check."""
+        """One server's whole leak check; a failure is this server's result, not the other's."""
         try:
             results[kind] = run_one(servers[kind], pools[kind], preset, logs[kind])
-        except Exception as error:  # noqa: BLE001 - re-raised below, in the caller's thread
-            errors.append(error)
+        except Exception as error:  # noqa: BLE001 - recorded as this server's result
+            logs[kind](f"FAILED: {type(error).__name__}: {error}")
+            results[kind] = {"error": f"{type(error).__name__}: {error}"}
 
     threads = [threading.Thread(target=run, args=(kind,)) for kind in KINDS]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    if errors:
-        raise errors[0]
     return results
 
 
@@ -102,14 +101,15 @@ def run_one(server, pool, preset, log):
 
 def _batch(server, pool, preset, count, code):
     """Create, fill, use, leave and burn one batch of rooms; what it sent, lost and left behind."""
-    expire_at = math.ceil(time.time()) + preset.leak_ttl_seconds
-    rooms = crowd.create_rooms(pool, count, expire_at=expire_at)
+    # Every room gets its full TTL from its own creation: on a busy machine creating a
+    # batch can take longer than a TTL shared by the batch would leave.
+    rooms = crowd.create_rooms(pool, count, preset.leak_ttl_seconds)
+    expire_at = time.time() + preset.leak_ttl_seconds   # the last room's expiry, at the latest
     opened = crowd.open_members(pool, rooms, preset.leak_room_size, CONNECT_CONCURRENCY, seal=True)
     if opened["error_count"]:
-        raise RuntimeError(f"could not open leak members: {opened['errors']}")
+        raise RuntimeError(f"could not open leak members (raise leak_ttl_seconds on a busy "
+                           f"machine): {opened['errors']}")
     crowd.wait_ready(pool, max(0.5, expire_at - time.time() - SEND_SECONDS - 1))
-    if time.time() + SEND_SECONDS >= expire_at:
-        raise RuntimeError("the rooms would expire while members send; raise leak_ttl_seconds")
     start_at = time.monotonic() + 0.1
     pool.broadcast("relay_step", code=code, rate=preset.leak_messages / SEND_SECONDS,
                    duration=SEND_SECONDS, start_at=start_at)

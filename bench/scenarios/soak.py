@@ -43,36 +43,43 @@ def run_pair(case, servers, pools, preset, logs):
             raise RuntimeError("the soak needs more members than relay_max_members")
     rss_start = {kind: servers[kind].rss_kb() for kind in KINDS}
     minutes = {kind: [] for kind in KINDS}
+    failed = {}
     for index in range(preset.soak_minutes):
+        going = [kind for kind in KINDS if kind not in failed]
+        if not going:
+            break
         steps = _at_once({kind: (lambda kind=kind: crowds[kind].step(offered, code=index + 1))
-                          for kind in KINDS})
-        for kind in KINDS:
+                          for kind in going})
+        for kind in going:
+            if isinstance(steps[kind], Exception):   # this server's soak ends; the other's goes on
+                failed[kind] = f"{type(steps[kind]).__name__}: {steps[kind]} (window {index + 1})"
+                logs[kind](f"minute {index + 1} FAILED: {failed[kind]}")
+                continue
             steps[kind]["rss_kb"] = servers[kind].rss_kb()
             minutes[kind].append(steps[kind])
             logs[kind](f"minute {index + 1}: " + _describe(steps[kind]))
-    return {kind: _result(minutes[kind], rss_start[kind], crowd.status(pools[kind]), offered,
-                          preset.soak_minute_seconds)
+    return {kind: {"error": failed[kind]} if kind in failed or not minutes[kind] else
+            _result(minutes[kind], rss_start[kind], crowd.status(pools[kind]), offered,
+                    preset.soak_minute_seconds)
             for kind in KINDS}
 
 
 def _at_once(work):
-    """Run each kind's callable in its own thread; their results by kind (re-raising a failure)."""
-    results, errors = {}, []
+    """Run each kind's callable in its own thread; their results (or exceptions) by kind."""
+    results = {}
 
     def run(kind, call):
         """One kind's work."""
         try:
             results[kind] = call()
-        except Exception as error:  # noqa: BLE001 - re-raised below, in the caller's thread
-            errors.append(error)
+        except Exception as error:  # noqa: BLE001 - the caller records it for this kind
+            results[kind] = error
 
     threads = [threading.Thread(target=run, args=item) for item in work.items()]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    if errors:
-        raise errors[0]
     return results
 
 
@@ -89,6 +96,7 @@ def _result(minutes, rss_start, status, offered, minute_seconds):
         "delivered": sum(m["delivered"] for m in minutes),
         "lost": sum(m["lost"] for m in minutes),
         "refused": sum(m["refused"] for m in minutes),
+        "skipped_disconnected": sum(m.get("skipped", 0) for m in minutes),
         "connected_at_end": status["connected"],
         "p50_ms_per_minute": [m["latency_ms"]["p50"] for m in minutes],
         "p99_ms_per_minute": [m["latency_ms"]["p99"] for m in minutes],
