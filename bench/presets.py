@@ -67,7 +67,7 @@ SMOKE = replace(
     timers_rooms=10, timers_observers=3, timers_ttl_seconds=30, timers_settle_seconds=0.2,
     timers_window_seconds=2.2, ready_timeout_seconds=20.0, drain_timeout_seconds=5.0,
     soak_rooms=2, soak_room_size=3, soak_member_rate=2.0, soak_minutes=2, soak_minute_seconds=1.0,
-    leak_rooms=6, leak_batch=3, leak_room_size=2, leak_messages=2, leak_ttl_seconds=3,
+    leak_rooms=9, leak_batch=3, leak_room_size=2, leak_messages=2, leak_ttl_seconds=3,
 )
 
 # The scale-out comparison (--topology redis2): relay 20x5 only, on a shorter, coarser ladder,

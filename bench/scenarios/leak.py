@@ -94,9 +94,19 @@ def run_one(server, pool, preset, log):
         "rss_end_kb": rss_end,
         "rss_growth_kb": growth,
         "rss_growth_kb_per_1k_rooms": round(growth * 1000 / measured_rooms, 1) if measured_rooms else None,
+        "rss_growth_kb_per_1k_rooms_second_half": _tail_growth(batches),
         "rss_kb_per_batch": [b["rss_kb"] for b in batches],
         "join_ms": stats.summary([ms for b in batches for ms in b.pop("join_ms")]),
     }
+
+
+def _tail_growth(batches):
+    """RSS growth per 1,000 rooms over the second half of the batches: once the allocator has
+    reached its high-water mark, a leak keeps growing while a plateau does not."""
+    half = len(batches) // 2
+    rooms = sum(b["rooms"] for b in batches[half + 1:])
+    growth = batches[-1]["rss_kb"] - batches[half]["rss_kb"]
+    return round(growth * 1000 / rooms, 1) if rooms else None
 
 
 def _batch(server, pool, preset, count, code):

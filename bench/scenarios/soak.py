@@ -108,6 +108,7 @@ def _result(minutes, rss_start, status, offered, minute_seconds):
         "rss_start_kb": rss_start,
         "rss_end_kb": rss_end,
         "rss_growth_kb": rss_end - rss_start,
+        "rss_growth_after_first_minute_kb": rss_end - minutes[0]["rss_kb"],
         "steps": minutes,
     }
 

@@ -117,9 +117,10 @@ def test_soak_figures_per_minute_and_nothing_lost(smoke, kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_leak_check_burns_every_room_and_reports_rss_growth(smoke, kind):
     leak = case(smoke, "leak", "leak", kind)
-    assert leak["rooms"] == 6 and leak["batches"] == 2 and leak["all_gone"]
-    assert leak["lost"] == 0 and leak["sent"] == 6 * 2 * 2
+    assert leak["rooms"] == 9 and leak["batches"] == 3 and leak["all_gone"]
+    assert leak["lost"] == 0 and leak["sent"] == 9 * 2 * 2
     assert leak["rss_growth_kb_per_1k_rooms"] is not None
+    assert leak["rss_growth_kb_per_1k_rooms_second_half"] is not None
     if kind == "burnchat":   # the census hook: after a gc, nothing of any room is left
         assert leak["after_gc"] and leak["live_rooms_after"] == 0 and leak["connections_after"] == 0
     else:
