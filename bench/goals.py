@@ -12,6 +12,8 @@ NODE_CPU_RATIO = 2.0
 NODE_P99_RATIO = 10.0
 BARE_CPU_RATIO = 0.8
 ROOMS_PER_SECOND = 1000
+SOAK_MEMBERS = 1000
+LEAK_ROOMS = 2000
 
 
 def check(results):
@@ -56,6 +58,20 @@ def check(results):
                              ours.get("drift_ms", {}).get("p99"), lambda v: v < TIMERS_DRIFT_P99_MS))
             rows.append(_row(mode, "timers", f">= {ROOMS_PER_SECOND:,} rooms created per second",
                              ours.get("rooms_per_s"), lambda v: v >= ROOMS_PER_SECOND))
+        ours = _ours(scenarios, "soak")
+        if ours is not None:
+            rows.append(_row(mode, "soak", f"{SOAK_MEMBERS:,} members connected throughout",
+                             ours.get("connected_at_end"), lambda v: v >= SOAK_MEMBERS))
+            rows.append(_row(mode, "soak", "no message lost or refused",
+                             ours.get("lost"), lambda v: v == 0 and ours.get("refused") == 0))
+        ours = _ours(scenarios, "leak")
+        if ours is not None:
+            rows.append(_row(mode, "leak", f"{LEAK_ROOMS:,} rooms used and burned, every one 404",
+                             ours.get("rooms_gone"),
+                             lambda v: v >= LEAK_ROOMS and ours.get("all_gone") is True))
+            rows.append(_row(mode, "leak", "0 live rooms and 0 sockets left (census after gc)",
+                             ours.get("live_rooms_after"),
+                             lambda v: v == 0 and ours.get("connections_after") == 0))
     return rows
 
 

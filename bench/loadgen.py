@@ -98,6 +98,7 @@ class StepStats:
     def __init__(self, code=0):
         self.code = code
         self.sent = 0
+        self.skipped = 0   # sends due from members whose socket had closed
         self.acked_ok = 0
         self.refused = Counter()
         self.expected = 0
@@ -127,7 +128,7 @@ class StepStats:
 
     def counts(self):
         """The counters, without the latency samples."""
-        return {"sent": self.sent, "acked_ok": self.acked_ok, "refused": dict(self.refused),
+        return {"sent": self.sent, "skipped": self.skipped, "acked_ok": self.acked_ok, "refused": dict(self.refused),
                 "expected": self.expected, "delivered": self.delivered, "stray": self.stray,
                 "pending": self.sent - self.acked_ok - sum(self.refused.values()),
                 "last_delivery_ns": self.last_delivery_ns}
@@ -181,7 +182,11 @@ class Member:
         return (connected - started) * 1000, (joined - connected) * 1000
 
     async def send(self, stats):
-        """Send the next message of this member, stamped for timing."""
+        """Send the next message of this member, stamped for timing (counted as skipped if its
+        socket has closed: the step reports it instead of failing)."""
+        if not self.client.connected:
+            stats.skipped += 1
+            return
         self.seq += 1
         envelope = dict(self.template, seq=self.seq, epoch=self.held, iv=stamp_iv(stats.code))
         stats.sent += 1

@@ -37,6 +37,20 @@ class Preset:
     timers_ttl_seconds: int = 3600         # > 1 min left: coarse 10 s ticks, as most idle rooms
     timers_settle_seconds: float = 3.0
     timers_window_seconds: float = 20.0
+    # soak: soak_rooms x soak_room_size members sending at soak_member_rate msg/s for
+    # soak_minutes windows of soak_minute_seconds each (a figure per window)
+    soak_rooms: int = 100
+    soak_room_size: int = 10
+    soak_member_rate: float = 0.2          # 1,000 members: 200 msg/s, 1,800 deliveries/s
+    soak_minutes: int = 10
+    soak_minute_seconds: float = 60.0
+    # leak: leak_rooms rooms in batches of leak_batch, each used by leak_room_size members
+    # sending leak_messages each, then left and burned (TTL leak_ttl_seconds)
+    leak_rooms: int = 2000
+    leak_batch: int = 200
+    leak_room_size: int = 3
+    leak_messages: int = 3
+    leak_ttl_seconds: int = 12
     # how long to wait for keys, connections and drains before calling it a failure
     ready_timeout_seconds: float = 60.0
     drain_timeout_seconds: float = 10.0
@@ -52,6 +66,8 @@ SMOKE = replace(
     burn_rooms=2, burn_room_size=3, burn_ttl_seconds=2, burn_grace_seconds=5.0,
     timers_rooms=10, timers_observers=3, timers_ttl_seconds=30, timers_settle_seconds=0.2,
     timers_window_seconds=2.2, ready_timeout_seconds=20.0, drain_timeout_seconds=5.0,
+    soak_rooms=2, soak_room_size=3, soak_member_rate=2.0, soak_minutes=2, soak_minute_seconds=1.0,
+    leak_rooms=9, leak_batch=3, leak_room_size=2, leak_messages=2, leak_ttl_seconds=3,
 )
 
 # The scale-out comparison (--topology redis2): relay 20x5 only, on a shorter, coarser ladder,

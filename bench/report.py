@@ -220,6 +220,80 @@ def _timers(mode, case, outcome, labels):
     ], labels)
 
 
+def _soak(mode, case, outcome, labels):
+    """Soak: losses, latency and RSS minute by minute."""
+    title = f"soak ({mode})"
+    failed = _errors(title, outcome)
+    if failed:
+        return failed
+    ours, base, ratios = outcome["burnchat"], outcome["baseline"], outcome["ratios"]
+    text = _summary(title, [
+        ("rooms x members, offered deliveries/s",
+         f"{ours['rooms']} x {ours['members'] // max(1, ours['rooms'])}, {ours['offered_per_s']:,}",
+         f"{base['rooms']} x {base['members'] // max(1, base['rooms'])}, {base['offered_per_s']:,}", None),
+        ("windows x seconds", f"{ours['minutes']} x {ours['minute_seconds']}",
+         f"{base['minutes']} x {base['minute_seconds']}", None),
+        ("messages sent / lost / refused", f"{ours['sent']:,} / {ours['lost']} / {ours['refused']}",
+         f"{base['sent']:,} / {base['lost']} / {base['refused']}", None),
+        ("members still connected at the end", ours["connected_at_end"], base["connected_at_end"], None),
+        ("server CPU, % of one core (mean of windows)", ours["server_cpu_pct"], base["server_cpu_pct"],
+         ratios["cpu"]),
+        ("p99 ms, worst window", ours["p99_ms_worst_minute"], base["p99_ms_worst_minute"],
+         ratios["p99_worst_minute"]),
+        ("RSS start -> end MiB", f"{ours['rss_start_kb'] / 1024:.1f} -> {ours['rss_end_kb'] / 1024:.1f}",
+         f"{base['rss_start_kb'] / 1024:.1f} -> {base['rss_end_kb'] / 1024:.1f}", None),
+        ("RSS growth KiB (after the first window)",
+         f"{ours['rss_growth_kb']} ({ours['rss_growth_after_first_minute_kb']})",
+         f"{base['rss_growth_kb']} ({base['rss_growth_after_first_minute_kb']})", ratios["rss_growth"]),
+    ], labels)
+    head = ["window"] + [f"{labels[kind]} {what}" for kind in ("burnchat", "baseline")
+                         for what in ("p50 / p99 ms", "lost", "CPU %", "RSS MiB")]
+    rows = []
+    for index, (mine, theirs) in enumerate(zip(ours["steps"], base["steps"])):
+        rows.append([index + 1] + [cell for step in (mine, theirs) for cell in (
+            f"{step['latency_ms']['p50']} / {step['latency_ms']['p99']}", step["lost"],
+            step["server_cpu_pct"], round(step["rss_kb"] / 1024, 1))])
+    return text + "\nPer window:\n\n" + _table(head, rows)
+
+
+def _leak(mode, case, outcome, labels):
+    """Leak check: what the rooms left behind."""
+    title = f"leak ({mode})"
+    failed = _errors(title, outcome)
+    if failed:
+        return failed
+    ours, base, ratios = outcome["burnchat"], outcome["baseline"], outcome["ratios"]
+
+    def census(result):
+        """Live rooms and other sockets after the last batch, or why not known."""
+        if result["live_rooms_after"] is None:
+            return "no hook"
+        return f"{result['live_rooms_after']} rooms, {result['connections_after']} sockets"
+
+    return _summary(title, [
+        ("rooms (batches) x members, messages each",
+         f"{ours['rooms']:,} ({ours['batches']}) x {ours['members_per_room']}, {ours['messages_per_member']}",
+         f"{base['rooms']:,} ({base['batches']}) x {base['members_per_room']}, {base['messages_per_member']}",
+         None),
+        ("messages sent / lost", f"{ours['sent']:,} / {ours['lost']}", f"{base['sent']:,} / {base['lost']}",
+         None),
+        ("rooms gone afterwards (404)", f"{ours['rooms_gone']:,} of {ours['rooms']:,}",
+         f"{base['rooms_gone']:,} of {base['rooms']:,}", None),
+        ("census after the last batch (after a gc)", census(ours), census(base), None),
+        ("RSS fresh / after batch 1 / end MiB",
+         " / ".join(f"{ours[k] / 1024:.1f}" for k in ("rss_fresh_kb", "rss_after_first_batch_kb", "rss_end_kb")),
+         " / ".join(f"{base[k] / 1024:.1f}" for k in ("rss_fresh_kb", "rss_after_first_batch_kb", "rss_end_kb")),
+         None),
+        ("RSS growth per 1,000 rooms after batch 1, KiB", ours["rss_growth_kb_per_1k_rooms"],
+         base["rss_growth_kb_per_1k_rooms"], ratios["rss_growth_per_1k"]),
+        ("RSS growth per 1,000 rooms over the second half of the batches, KiB",
+         ours["rss_growth_kb_per_1k_rooms_second_half"], base["rss_growth_kb_per_1k_rooms_second_half"],
+         None),
+        ("RSS after each batch MiB", " ".join(f"{kb / 1024:.1f}" for kb in ours["rss_kb_per_batch"]),
+         " ".join(f"{kb / 1024:.1f}" for kb in base["rss_kb_per_batch"]), None),
+    ], labels)
+
+
 def _goals(results):
     """The issue's targets: met or missed."""
     rows = [(row["mode"], row["case"], row["goal"], row["value"],
@@ -228,4 +302,5 @@ def _goals(results):
     return "## Targets\n\n" + _table(["mode", "scenario", "target", "value", "result"], rows)
 
 
-RENDERERS = {"relay": _relay, "members": _members, "burn": _burn, "timers": _timers}
+RENDERERS = {"relay": _relay, "members": _members, "burn": _burn, "timers": _timers, "soak": _soak,
+             "leak": _leak}

@@ -16,11 +16,12 @@ from burnchat.config import STACK_TUNINGS
 
 from . import machine, noderelay
 from .cluster import ServerGroup
-from .scenarios import burn, members, relay, timers
+from .scenarios import burn, leak, members, relay, soak, timers
 from .servers import Server
 from .workers import WorkerPool
 
-SCENARIOS = {"relay": relay, "members": members, "burn": burn, "timers": timers}
+SCENARIOS = {"relay": relay, "members": members, "burn": burn, "timers": timers, "soak": soak,
+             "leak": leak}
 KINDS = ("baseline", "burnchat")
 # What stands in each role. "single": Burn Chat against the bare relay. "redis2": Burn
 # Chat on 2 processes + Redis (role "burnchat") against Burn Chat on 1 process (role
@@ -81,7 +82,7 @@ def run_all(preset, modes, scenario_names, log_dir, command, checkpoint=lambda r
 
 def run_case(module, case, mode, pools, preset, log_dir, topology="single", with_node=False):
     """Both servers' results for one case (and the Node relay's, `with_node`), and their ratios."""
-    servers = make_servers(topology, mode, case, log_dir)
+    servers = make_servers(topology, mode, case, log_dir, env=getattr(module, "SERVER_ENV", None))
     if with_node:
         servers["node"] = Server("node", mode, log_dir / f"{mode}-{case}-node.log")
     kinds = tuple(servers)
@@ -102,16 +103,18 @@ def run_case(module, case, mode, pools, preset, log_dir, topology="single", with
     return outcome
 
 
-def make_servers(topology, mode, case, log_dir):
-    """The server in each role for one case of `topology` (see TOPOLOGIES)."""
+def make_servers(topology, mode, case, log_dir, env=None):
+    """The server in each role for one case of `topology` (see TOPOLOGIES); `env`: a
+    scenario's extra server environment (e.g. the leak check's test hooks)."""
+    env = dict(env or {})
     if topology == "redis2":
-        return {"baseline": Server("burnchat", mode, log_dir / f"{mode}-{case}-1proc.log"),
+        return {"baseline": Server("burnchat", mode, log_dir / f"{mode}-{case}-1proc.log", env=env),
                 "burnchat": ServerGroup(mode, log_dir / f"{mode}-{case}-redis2.log", count=2)}
     if topology == "tuning":
         return {kind: Server("burnchat", mode, log_dir / f"{mode}-{case}-tuning-{kind}.log",
-                             env={"BURNCHAT_STACK_TUNING": tuning})
+                             env={**env, "BURNCHAT_STACK_TUNING": tuning})
                 for kind, tuning in tuning_env().items()}
-    return {kind: Server(kind, mode, log_dir / f"{mode}-{case}-{kind}.log") for kind in KINDS}
+    return {kind: Server(kind, mode, log_dir / f"{mode}-{case}-{kind}.log", env=env) for kind in KINDS}
 
 
 def _measure(work, kinds, servers, pools, preset, logs):

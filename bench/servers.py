@@ -57,8 +57,9 @@ class Server:
 
     The Node relay has no async mode; it runs the same in every mode's cases."""
 
-    def __init__(self, kind, mode, log_path, env=None):
+    def __init__(self, kind, mode, log_path, env=None, traced=False):
         self.kind = kind
+        self.traced = traced   # run under bench/traced.py (tracemalloc snapshots on SIGUSR1)
         self.mode = mode
         self.log_path = Path(log_path)
         self.extra_env = dict(env or {})   # e.g. BURNCHAT_REDIS_URL for the scale-out topology
@@ -87,7 +88,10 @@ class Server:
                "PORT": str(self.port), "HOST": "127.0.0.1", "PYTHONUNBUFFERED": "1"}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(COMMANDS[self.kind], cwd=ROOT, env=env,
+            command = COMMANDS[self.kind]
+            if self.traced:
+                command = [command[0], str(ROOT / "bench" / "traced.py"), *command[1:]]
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env,
                                             stdout=log, stderr=subprocess.STDOUT,
                                             preexec_fn=_die_with_parent)
         deadline = time.monotonic() + START_TIMEOUT_SECONDS

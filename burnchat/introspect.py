@@ -9,6 +9,9 @@ and answers how many live objects still reference a string or bytes containing
 one of them, by type name, and how many green threads still hold one in a
 frame (a countdown or key watchdog that has not ended). It answers counts and
 type names only, and writes nothing to disk or to any log.
+
+`__census` (bench/scenarios/leak.py) runs the garbage collector and answers how
+many rooms the store holds and how many other sockets are connected: counts only.
 """
 
 import gc
@@ -16,13 +19,25 @@ import sys
 from collections import Counter
 
 import greenlet
+from flask import current_app, request
 
 EVENT = "__introspect"
+CENSUS_EVENT = "__census"
 
 
 def install(socketio):
-    """Register the `__introspect` event (only ever called when test hooks are on)."""
+    """Register the `__introspect` and `__census` events (only ever called when test hooks are on)."""
     socketio.on_event(EVENT, _answer)
+    socketio.on_event(CENSUS_EVENT, _census)
+
+
+def _census(payload=None):
+    """Ack with the live rooms and the other connected sockets, after a full collection
+    (so the RSS read right after it holds no garbage)."""
+    courier = current_app.extensions["burnchat"]
+    gc.collect()
+    others = len(courier.connections) - (request.sid in courier.connections)
+    return {"ok": True, "rooms": len(courier.store), "connections": others}
 
 
 def _answer(payload=None):

@@ -3,6 +3,7 @@
 The client address is only used for rate limits and PIN lockouts, in memory.
 """
 
+import functools
 import ipaddress
 import re
 
@@ -95,21 +96,33 @@ class SecurityHeaders:
         Static files alone keep the Cache-Control they were answered with
         (burnchat/assets.py); every page, API and Engine.IO answer is no-store.
         """
-        ours = security_headers(environ.get("HTTP_HOST", ""),
-                                is_https(environ, self._trusted_proxies))
-        if _ROOM_PAGE.match(environ.get("PATH_INFO", "")):
-            ours["Permissions-Policy"] = ROOM_PERMISSIONS_POLICY
-        static = environ.get("PATH_INFO", "").startswith(STATIC_PREFIX)
-        names = {name.lower() for name in ours} - ({"cache-control"} if static else set())
+        path = environ.get("PATH_INFO", "")
+        ours, names = _response_headers(environ.get("HTTP_HOST", ""),
+                                        is_https(environ, self._trusted_proxies),
+                                        bool(_ROOM_PAGE.match(path)), path.startswith(STATIC_PREFIX))
+        static = path.startswith(STATIC_PREFIX)
 
         def start(status, headers, exc_info=None):
             kept = [(name, value) for name, value in headers if name.lower() not in names]
             if static and not any(name.lower() == "cache-control" for name, _ in kept):
                 kept.append(("Cache-Control", "no-store"))  # e.g. a 404 under /static/
-            return start_response(status, kept + [(name, value) for name, value in ours.items()
+            return start_response(status, kept + [(name, value) for name, value in ours
                                                   if name.lower() in names], exc_info)
 
         return self._app(environ, start)
+
+
+# A WebSocket's request lives as long as the socket and its `start` holds these: shared
+# immutable copies cost nothing per idle member, fresh ones ~2 KiB (bench/memory.py). The
+# Host header is the client's, hence a small bounded cache.
+@functools.lru_cache(maxsize=64)
+def _response_headers(host, https, room_page, static):
+    """Our headers as (name, value) pairs, and the lower-cased names they replace."""
+    ours = security_headers(host, https)
+    if room_page:
+        ours["Permissions-Policy"] = ROOM_PERMISSIONS_POLICY
+    names = frozenset(name.lower() for name in ours) - ({"cache-control"} if static else set())
+    return tuple(ours.items()), names
 
 
 def security_headers(host, https):

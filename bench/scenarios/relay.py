@@ -224,6 +224,7 @@ class RelayCrowd:
             "rooms": self.rooms, "members": members, "member_rate": round(member_rate, 3),
             "sent": sent, "expected": expected, "delivered": delivered, "lost": lost,
             "refused": refused, "unacked": sum(c["pending"] for c in counts),
+            "skipped": sum(c.get("skipped", 0) for c in counts),
             "latency_ms": stats.summary(latencies),
             "server_cpu_pct": round(100 * server_cpu / (ended - start_at), 1),
             "loadgen_cpu_pct": round(100 * loadgen_cpu / (ended - start_at), 1),

@@ -43,7 +43,8 @@ KINDS = ("burnchat", "baseline")
 def test_harness_exits_cleanly_and_prints_the_tables(smoke):
     code, output, results = smoke
     assert code == 0, output
-    for heading in ("### relay 2x3", "### members", "### burn", "### timers", "## Targets"):
+    for heading in ("### relay 2x3", "### members", "### burn", "### timers", "### soak", "### leak",
+                    "## Targets"):
         assert heading in output
 
 
@@ -53,6 +54,8 @@ RATIOS = {
     ("members", "members"): {"rss_per_member", "connect_p99", "join_p99"},
     ("burn", "burn"): {"p50", "p99"},
     ("timers", "timers"): {"cpu", "drift_p99", "lateness_p99"},
+    ("soak", "soak"): {"cpu", "p99_worst_minute", "rss_growth"},
+    ("leak", "leak"): {"rss_growth_per_1k"},
 }
 
 
@@ -100,9 +103,33 @@ def test_timers_figures(smoke, kind):
     assert timers["drift_ms"]["p99"] is not None and timers["lateness_ms"]["p99"] is not None
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_soak_figures_per_minute_and_nothing_lost(smoke, kind):
+    soak = case(smoke, "soak", "soak", kind)
+    assert soak["lost"] == 0 and soak["refused"] == 0 and soak["sent"] > 0
+    assert soak["delivered"] == soak["sent"] * (soak["members"] // soak["rooms"] - 1)
+    assert soak["connected_at_end"] == soak["members"]
+    assert len(soak["p99_ms_per_minute"]) == len(soak["rss_kb_per_minute"]) == soak["minutes"] == 2
+    assert None not in soak["p50_ms_per_minute"] + soak["p99_ms_per_minute"]
+    assert soak["rss_growth_kb"] == soak["rss_end_kb"] - soak["rss_start_kb"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_leak_check_burns_every_room_and_reports_rss_growth(smoke, kind):
+    leak = case(smoke, "leak", "leak", kind)
+    assert leak["rooms"] == 9 and leak["batches"] == 3 and leak["all_gone"]
+    assert leak["lost"] == 0 and leak["sent"] == 9 * 2 * 2
+    assert leak["rss_growth_kb_per_1k_rooms"] is not None
+    assert leak["rss_growth_kb_per_1k_rooms_second_half"] is not None
+    if kind == "burnchat":   # the census hook: after a gc, nothing of any room is left
+        assert leak["after_gc"] and leak["live_rooms_after"] == 0 and leak["connections_after"] == 0
+    else:
+        assert leak["live_rooms_after"] is None
+
+
 def test_targets_are_judged(smoke):
     targets = smoke[2]["targets"]
-    assert {row["case"] for row in targets} == {"relay 2x3", "members", "burn", "timers"}
+    assert {row["case"] for row in targets} == {"relay 2x3", "members", "burn", "timers", "soak", "leak"}
     # A ratio of two tiny figures can be None (a server measured 0 ms of CPU in a step).
     assert all(row["value"] is not None for row in targets if not row["ratio"])
 
