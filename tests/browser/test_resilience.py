@@ -239,6 +239,9 @@ def test_frozen_page_resumes_where_it_was(people, app_server):
     time.sleep(max(0.0, FREEZE_SECONDS - (time.monotonic() - frozen_at)))
     cdp.send("Page.setWebLifecycleState", {"state": "active"})
 
+    # The woken page reconnects on its own backoff timer, frozen meanwhile: allow it one more
+    # period than a live page's 10 s before the first missed message must be there.
+    expect(ben.message(said[0])).to_have_count(1, timeout=20_000)
     for text in said:
         ben.expect_message(text, "Ana")
     expect(entry(ana, "Ben")).not_to_contain_text(AWAY)
