@@ -47,12 +47,15 @@ class AdminDesk:
             courier.check_live(room)
             # A failure is kept even as it raises.
             room.check_pin(pin, connection.address, courier.now, candidate)
+            first_time = sid not in room.admin_sids
             room.admin_sids.add(sid)
             connection.admin_of = room.room_id
             if connection.room_id != room.room_id:
                 self.socketio.server.enter_room(sid, watch_room(room.room_id), namespace="/")
-            # The room is told someone holds the PIN now (a quiet line in the log), never who.
-            courier.to_room(room, "admin_joined", {}, skip_sid=sid)
+            # The room is told someone holds the PIN now (a quiet line in the log), never who;
+            # once per connection, so claiming again (a resumed page) says nothing new.
+            if first_time:
+                courier.to_room(room, "admin_joined", {}, skip_sid=sid)
             return {"members": [m.public() for m in room.members.values()],
                     "locked": room.locked, **courier.times(room)}
 
