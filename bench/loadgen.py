@@ -49,6 +49,11 @@ def b64u(byte_count):
     return _b64u_of(secrets.token_bytes(byte_count))
 
 
+# A room's PIN as its creator sends it (PROTOCOL.md §8.1): the load never claims admin, so a
+# random salt and verifier stand for a PIN nobody holds (no PBKDF2 in the load generator).
+UNCLAIMABLE_PIN = {"pin_salt": b64u(16), "pin_verifier": b64u(32)}
+
+
 def announcement(member_id):
     """A well-formed announcement of real sizes (the server cannot tell it from a real one)."""
     return {"member_id": member_id, "ecdh_pub": b64u(65), "sig_pub": b64u(65),
@@ -297,7 +302,8 @@ class Agent:
                     await _start_of_second(align_seconds)
                 ttl = ttl_seconds if expire_at is None else expire_at - int(time.time())
                 async with self.http.post(self.url + "/api/rooms", json={
-                        "ttl_seconds": ttl, "join_key_hash": self.join_key_hash}) as response:
+                        "ttl_seconds": ttl, "join_key_hash": self.join_key_hash,
+                        **UNCLAIMABLE_PIN}) as response:
                     body = await response.json()
                     if response.status != 201:
                         raise RuntimeError(f"room creation answered {response.status}: {body}")

@@ -4,8 +4,7 @@ Admin rights belong to one connection (the room page of the creator, or the
 admin page). The courier owns one of these.
 """
 
-from . import pins
-from .rooms import RoomError
+from .rooms import RoomError, b64u_bytes
 
 
 def set_link(room, join_key_hash, by):
@@ -32,21 +31,17 @@ class AdminDesk:
         self.courier = courier
         self.socketio = courier.socketio
 
-    def auth(self, sid, room_id, pin):
-        """Check a PIN; on success this one connection holds admin rights for the room."""
+    def auth(self, sid, room_id, proof):
+        """Check a PIN's proof (§8.1); on success this one connection holds admin rights."""
         courier = self.courier
         connection = courier.connections[sid]
-        seen = courier.room_or_error(room_id)
+        courier.room_or_error(room_id)
         if not courier.pin_limiter.allow(connection.address):
             raise RoomError("rate_limited", "Too many PIN attempts. Slow down.")
-        # Hashed before the edit (which must not wait on the worker thread); a locked-out
-        # address costs no hash at all.
-        candidate = None if seen.pin_retry_after(connection.address, courier.now) else \
-            courier.offload.run(pins.pin_digest, pin, seen.pin_salt)
         with courier.store.edit(room_id) as room:
             courier.check_live(room)
             # A failure is kept even as it raises.
-            room.check_pin(pin, connection.address, courier.now, candidate)
+            room.check_pin(b64u_bytes(proof), connection.address, courier.now)
             first_time = sid not in room.admin_sids
             room.admin_sids.add(sid)
             connection.admin_of = room.room_id

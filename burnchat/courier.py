@@ -9,7 +9,6 @@ relay.py), `files` (file chunks, filerelay.py) and `admin` (PIN-holder actions, 
 import secrets
 from dataclasses import dataclass
 
-from . import pins
 from .admin import AdminDesk, set_link, watch_room
 from .config import PROTOCOL_VERSION
 from .countdown import Countdowns
@@ -17,10 +16,9 @@ from .filerelay import FileRelay
 from .heartbeat import Heartbeat
 from .keys import KeyDistribution
 from .limits import AddressLimiter, LiveRooms
-from .offload import Offloader
 from .presence import Presence
 from .relay import Relay
-from .rooms import Member, Room, RoomError, new_room_id
+from .rooms import Member, Room, RoomError, b64u_bytes, new_room_id
 from .supervise import retrying
 
 
@@ -52,7 +50,6 @@ class Courier:
         self.pin_limiter = AddressLimiter(now, config.pin_attempts_per_minute)
         self.join_limiter = AddressLimiter(now, config.joins_per_minute)  # counted per socket
         self.live_rooms = LiveRooms(config.rooms_per_address)
-        self.offload = Offloader(config.async_mode)  # PIN hashing off the event loop
         self.keys = KeyDistribution(self)
         self.relay = Relay(self)
         self.files = FileRelay(self)
@@ -62,25 +59,24 @@ class Courier:
 
     # ---- rooms -------------------------------------------------------------------------
 
-    def create_room(self, ttl_seconds, address, join_key_hash=None):
-        """Make a room with a fresh PIN and start its countdown; returns (room, pin)."""
+    def create_room(self, ttl_seconds, address, pin_salt, pin_verifier, join_key_hash=None):
+        """Make a room and start its countdown. The PIN came as its salt and verifier (b64u,
+        PROTOCOL.md §8.1): the creator's client made it, and nobody here ever sees it."""
         if not self.config.min_ttl_seconds <= ttl_seconds <= self.config.max_ttl_seconds:
             raise RoomError("invalid", f"ttl_seconds must be from {self.config.min_ttl_seconds} "
                                        f"to {self.config.max_ttl_seconds}.")
         self._check_room_capacity(address)
         if not self.creation_limiter.allow(address):
             raise RoomError("rate_limited", "Too many rooms created from your address. Slow down.")
-        pin = pins.new_pin()
-        salt, digest = self.offload.run(pins.hash_pin, pin)
-        self._check_room_capacity(address)  # others may have made rooms while it hashed
         now = self.now()
-        room = Room(room_id=new_room_id(), pin_salt=salt, pin_hash=digest, created_at=now,
+        room = Room(room_id=new_room_id(), pin_salt=b64u_bytes(pin_salt),
+                    pin_hash=b64u_bytes(pin_verifier), created_at=now,
                     expires_at=now + ttl_seconds, join_key_hash=join_key_hash,
                     owner=self.process_id if self.store.shared else None)
         self.store.add(room)
         self.live_rooms.add(address, room.room_id)
         self.start_countdown(room.room_id)
-        return room, pin
+        return room
 
     def _check_room_capacity(self, address):
         """Refuse a new room while the server, or this address, holds as many live rooms as allowed."""

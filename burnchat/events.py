@@ -149,8 +149,9 @@ def file_cancel(courier, sid, payload):
 
 @handler("admin_auth", schemas.AdminAuth)
 def admin_auth(courier, sid, payload):
-    """The creator (room page or admin page) claims admin rights for this connection with the PIN."""
-    return courier.admin.auth(sid, payload.room, payload.pin)
+    """The creator (room page, admin page, terminal) claims admin rights for this connection
+    with the PIN's proof: PBKDF2 of the PIN, made by that client (§8.1)."""
+    return courier.admin.auth(sid, payload.room, payload.proof)
 
 
 @handler("admin_kick", schemas.AdminKick)

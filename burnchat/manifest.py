@@ -11,6 +11,7 @@ by the real app through Flask's test client, so the lists follow the templates
 import argparse
 import json
 import re
+import secrets
 import sys
 from pathlib import Path
 
@@ -76,7 +77,9 @@ def _rendered_pages(root):
     pages = {}
     for name, path, agent, status in PAGES:
         if room is None and "{room}" in path:
-            response = client.post("/api/rooms", json={"ttl_seconds": 60})
+            response = client.post("/api/rooms", json={  # a PIN nobody holds (§8.1)
+                "ttl_seconds": 60, "pin_salt": secrets.token_urlsafe(16),
+                "pin_verifier": secrets.token_urlsafe(32)})
             assert response.status_code == 201, response.get_data(as_text=True)
             room = response.get_json()["room"]
         rendered.clear()

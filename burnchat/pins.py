@@ -1,51 +1,25 @@
-"""Admin PINs: generation, salted hashing, constant-time checks and the lockout rule.
+"""Admin PINs as the server sees them: a verifier, a constant-time check and the lockout rule.
+
+The server never sees a PIN (PROTOCOL.md §8.1). The creator's client makes it and sends
+`pin_salt` and `pin_verifier` = SHA-256(proof), where proof = PBKDF2-HMAC-SHA256(PIN,
+pin_salt, 600,000 iterations); a claim sends the proof. So the slow half of the hash is
+paid by the client that types the PIN, and checking a claim costs the server one SHA-256:
+room creation and PIN guesses take no hashing time here, yet a memory dump still needs
+600,000 iterations per guessed PIN to find one.
 
 Pure code: no Flask, time comes in as a `now()` function so tests need no sleeps.
 """
 
 import hashlib
-import math
 import hmac
-import secrets
+import math
 
 from .config import PIN_MAX_FAILURES, PIN_WINDOW_SECONDS
 
-# 32 symbols without 0/O and 1/I: 8 of them carry exactly 40 bits.
-PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-PIN_LENGTH = 8
 
-
-def new_pin():
-    """A fresh random PIN, formatted XXXX-XXXX for people to read."""
-    raw = "".join(secrets.choice(PIN_ALPHABET) for _ in range(PIN_LENGTH))
-    return f"{raw[:4]}-{raw[4:]}"
-
-
-def normalize_pin(text):
-    """Accept a PIN typed with or without the dash, in any case."""
-    return "".join(ch for ch in text.upper() if ch not in "- ")
-
-
-def hash_pin(pin, salt=None):
-    """Salted hash of a PIN; the PIN itself is never stored."""
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(normalize_pin(pin).encode(), salt=salt, n=2**12, r=8, p=1, dklen=32)
-    return salt, digest
-
-
-def pin_digest(pin, salt):
-    """The hash of a typed PIN under a room's salt (slow on purpose: run it off the event loop)."""
-    return hash_pin(pin, salt)[1]
-
-
-def pin_matches(pin, salt, digest, candidate=None):
-    """Compare a typed PIN against the stored hash in constant time.
-
-    `candidate` is `pin_digest(pin, salt)` when the caller already computed it elsewhere.
-    """
-    if candidate is None:
-        candidate = pin_digest(pin, salt)
-    return hmac.compare_digest(candidate, digest)
+def proof_matches(proof, verifier):
+    """True when SHA-256(proof) is the room's verifier (constant-time compare)."""
+    return hmac.compare_digest(hashlib.sha256(proof).digest(), verifier)
 
 
 class PinGuard:

@@ -60,8 +60,8 @@ class Room:
     """A live room. Times are seconds on the app's clock (`now()`)."""
 
     room_id: str
-    pin_salt: bytes
-    pin_hash: bytes
+    pin_salt: bytes  # the creator's client chose it; claimers get it back (§8.1)
+    pin_hash: bytes  # the PIN's verifier, SHA-256(proof)
     created_at: float
     expires_at: float
     locked: bool = False
@@ -85,7 +85,7 @@ class Room:
         """Only someone with the whole link can join a room whose creator registered a join key."""
         if self.join_key_hash is None:
             return
-        raw = base64.urlsafe_b64decode(join_key + "=" * (-len(join_key) % 4)) if join_key else b""
+        raw = b64u_bytes(join_key) if join_key else b""
         digest = _b64u(hashlib.sha256(raw).digest()) if join_key else ""
         if not hmac.compare_digest(digest, self.join_key_hash):
             raise RoomError("bad_link", "This link is incomplete or wrong - ask for the full link.")
@@ -113,23 +113,25 @@ class Room:
         self.expires_at = min(max(self.expires_at, now) + seconds, self.max_expires_at)
         return self.expires_at
 
+    @property
+    def pin_salt_text(self):
+        """The PIN's salt as clients need it to make a proof (public, like the room ID)."""
+        return _b64u(self.pin_salt)
+
     def pin_retry_after(self, address, now):
         """Seconds until `address` may type a PIN again, or 0 when it is not locked out."""
         return pins.PinGuard(now, self.pin_failures).retry_after(address)
 
-    def check_pin(self, pin, address, now, candidate=None):
-        """Verify an admin PIN from `address`, applying the 3-strikes lockout.
-
-        `candidate` is the typed PIN's hash under this room's salt, when the caller
-        computed it off the event loop (pins.pin_digest).
-        """
+    def check_pin(self, proof, address, now):
+        """Verify a PIN's proof (raw bytes, PROTOCOL.md §8.1) from `address`, applying the
+        3-strikes lockout."""
         guard = pins.PinGuard(now, self.pin_failures)
         wait = guard.retry_after(address)
         if wait:
             raise RoomError("pin_locked_out",
                             f"Too many wrong PINs. Try again in {_minutes(wait)}.",
                             retry_after=wait)
-        if not pins.pin_matches(pin, self.pin_salt, self.pin_hash, candidate):
+        if not pins.proof_matches(proof, self.pin_hash):
             guard.record_failure(address)
             left = guard.attempts_left(address)
             if left == 0:
@@ -180,6 +182,11 @@ def _b64(raw):
 def _b64u(raw):
     """Bytes as unpadded base64url text (the wire encoding)."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def b64u_bytes(text):
+    """The bytes of unpadded base64url text (already checked by its schema)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _minutes(seconds):

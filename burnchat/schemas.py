@@ -32,8 +32,11 @@ class Schema(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
 
 class CreateRoom(Schema):
-    """POST /api/rooms: how long the room lives, and the hash of the link's join key."""
+    """POST /api/rooms: how long the room lives, the PIN's salt and verifier (the PIN itself
+    never comes here, PROTOCOL.md §8.1) and the hash of the link's join key."""
     ttl_seconds: Annotated[int, msgspec.Meta(ge=1, le=c.HARD_MAX_TTL_SECONDS)]
+    pin_salt: Id
+    pin_verifier: _b64u(c.HASH_CHARS)
     join_key_hash: _b64u(c.HASH_CHARS) | None = None
 
 
@@ -166,9 +169,9 @@ class Empty(Schema):
 
 
 class AdminAuth(Schema):
-    """`admin_auth`: claim admin rights for this connection."""
+    """`admin_auth`: claim admin rights for this connection with the PIN's proof (§8.1)."""
     room: Id
-    pin: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+    proof: _b64u(c.HASH_CHARS)
 
 
 class AdminKick(Schema):

@@ -55,28 +55,32 @@ def _home_page():
 
 @pages.post("/api/rooms")
 def create_room():
-    """Create a room: JSON {ttl_seconds} -> 201 {room, url, pin, expires_at}."""
+    """Create a room: JSON {ttl_seconds, pin_salt, pin_verifier, join_key_hash} ->
+    201 {room, url, expires_at}. The creator's client made the PIN (§8.1)."""
     courier = _courier()
     try:
         payload = parse(CreateRoom, request.get_json(silent=True))
-        room, pin = courier.create_room(payload.ttl_seconds, _address(), payload.join_key_hash)
+        room = courier.create_room(payload.ttl_seconds, _address(), payload.pin_salt,
+                                   payload.pin_verifier, payload.join_key_hash)
     except InvalidPayload as error:
-        return jsonify(error=f"Send JSON {{\"ttl_seconds\": N}}: {error}"), 400
+        return jsonify(error=f"Send JSON {{\"ttl_seconds\": N, \"pin_salt\": S, "
+                             f"\"pin_verifier\": V}}: {error}"), 400
     except RoomError as error:
         return jsonify(error=error.message), STATUS_BY_CODE.get(error.code, 400)
     expires = datetime.fromtimestamp(room.expires_at, timezone.utc)
-    return jsonify(room=room.room_id, url=f"/r/{room.room_id}", pin=pin,
+    return jsonify(room=room.room_id, url=f"/r/{room.room_id}",
                    expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ")), 201
 
 
 @pages.get("/api/rooms/<room_id>")
 def room_status(room_id):
-    """The join page's look before joining: {locked, count, expires_at, now} - what the page
-    itself was rendered with, nothing naming anyone - or the one 404 for any room not live."""
+    """The join page's look before joining: {locked, count, expires_at, now, pin_salt} - what
+    the page itself was rendered with, nothing naming anyone - or the one 404 for any room not
+    live. The terminal reads `pin_salt` to make a PIN's proof (§8.1)."""
     room = _live_room(room_id)
     if room is None:
         return jsonify(error="This room doesn't exist or has burned."), 404
-    return jsonify(locked=room.locked, count=len(room.members),
+    return jsonify(locked=room.locked, count=len(room.members), pin_salt=room.pin_salt_text,
                    expires_at=int(room.expires_at * 1000), now=int(_courier().now() * 1000))
 
 
@@ -105,7 +109,8 @@ def room_page(room_id):
                            expires_at_ms=int(room.expires_at * 1000),
                            now_ms=int(courier.now() * 1000), count=len(room.members),
                            locked=room.locked, max_ttl=courier.config.max_ttl_seconds,
-                           max_file_bytes=courier.config.max_file_bytes)
+                           max_file_bytes=courier.config.max_file_bytes,
+                           pin_salt=room.pin_salt_text)
 
 
 @pages.get("/r/<room_id>/admin")
@@ -116,7 +121,7 @@ def admin_page(room_id):
     room = _live_room(room_id)
     if room is None:
         return not_found()
-    return render_template("admin.html", room_id=room.room_id)
+    return render_template("admin.html", room_id=room.room_id, pin_salt=room.pin_salt_text)
 
 
 @pages.get("/.well-known/burnchat-manifest.json")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import requests
 
+from tests.pins import TEST_PIN, TEST_SALT, room_request
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Generous per-address limits: every test client comes from 127.0.0.1.
@@ -85,10 +87,10 @@ class ServerProcess:
         return "".join(self._chunks)
 
     def create_room(self, ttl_seconds=60):
-        """POST /api/rooms and return its JSON."""
-        response = requests.post(self.url + "/api/rooms", json={"ttl_seconds": ttl_seconds}, timeout=5)
+        """POST /api/rooms and return its JSON, with the PIN and salt the creator made (tests.pins)."""
+        response = requests.post(self.url + "/api/rooms", json=room_request(ttl_seconds), timeout=5)
         assert response.status_code == 201, response.text
-        return response.json()
+        return {**response.json(), "pin": TEST_PIN, "pin_salt": TEST_SALT}
 
     def stop(self, sig=None):
         """Stop the server and wait for it."""

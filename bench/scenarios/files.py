@@ -187,7 +187,9 @@ def run_case(server, receivers, file_mib, ping_rate, pings, log=print):
 def server_room(server):
     """A room on `server` through its API."""
     import requests
-    created = requests.post(f"{server.url}/api/rooms", json={"ttl_seconds": 3600}, timeout=10)
+    from bench.loadgen import UNCLAIMABLE_PIN
+    created = requests.post(f"{server.url}/api/rooms", json={"ttl_seconds": 3600, **UNCLAIMABLE_PIN},
+                            timeout=10)
     created.raise_for_status()
     return created.json()["room"]
 

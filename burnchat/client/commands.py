@@ -55,7 +55,7 @@ class Commands:
         """Belong to `chat` (a TerminalChat): its session, connection, status() and leave()."""
         self.chat = chat
         self.admin = False
-        self.pin = None  # kept in memory to claim admin again on a resumed connection
+        self.proof = None  # the PIN's proof (§8.1), kept in memory to claim admin again on a resume
         self.kicks = {}  # member_id -> name, while "Removing..."
         self.burn_asked = False
 
@@ -137,23 +137,41 @@ class Commands:
         if not pin:
             self.chat.status("Usage: /admin PIN (the PIN the room was created with)")
             return
-        pin = pin.replace("-", "").replace(" ", "").upper()
-        ack = self.chat.connection.call("admin_auth", {"room": self.chat.link.room_id, "pin": pin})
+        if not crypto.pin_shaped(pin):  # a typo that can't be a PIN costs none of the attempts
+            self.chat.status("A PIN has 8 letters and digits, like ABCD-2345 (no 0, 1, I or O).", tone="warn")
+            return
+        self.chat.status("Checking the PIN...")
+        proof = self._proof(pin)
+        ack = self._claim(proof) if isinstance(proof, str) else proof
         if not ack.get("ok"):
             detail = ""
             if ack.get("code") == "bad_pin" and ack.get("attempts_left") is not None:
                 detail = f" ({ack['attempts_left']} attempts left)"
             self.chat.status(f"Admin controls unavailable: {ack.get('error', ack.get('code'))}{detail}", tone="warn")
             return
-        self.admin, self.pin = True, pin
+        self.admin, self.proof = True, ack["proof"]
         self.chat.status("You hold the admin controls: /kick, /lock, /unlock, /extend, /burn", tone="ok")
         self.chat.room_changed()
 
     def reclaim(self):
         """Claim admin rights again on a new connection (after a resume), quietly."""
-        if self.pin is not None:
-            self.admin = bool(self.chat.connection.call(
-                "admin_auth", {"room": self.chat.link.room_id, "pin": self.pin}).get("ok"))
+        if self.proof is not None:
+            self.admin = bool(self._claim(self.proof).get("ok"))
+
+    def _proof(self, pin):
+        """The PIN's proof under the room's salt (from GET /api/rooms/ROOM), or a failed ack."""
+        status = self.chat.connection.room_status(self.chat.link.room_id)
+        if not status.get("ok"):
+            return status
+        try:
+            return crypto.pin_proof(pin, status.get("pin_salt"))
+        except crypto.ProtocolError:
+            return {"ok": False, "code": "invalid", "error": "the server sent an unusable PIN salt"}
+
+    def _claim(self, proof):
+        """`admin_auth` with a PIN's proof -> its ack (with the proof, to keep on success)."""
+        return {**self.chat.connection.call("admin_auth", {"room": self.chat.link.room_id, "proof": proof}),
+                "proof": proof}
 
     def do_link(self, _argument):
         """The room's current link (after a ban, the new one)."""

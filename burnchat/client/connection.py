@@ -1,6 +1,7 @@
 """The Socket.IO link to a Burn Chat server, delivering every server event to one queue in order."""
 
 import engineio
+import requests
 import socketio
 from engineio import packet as eio_packet
 from socketio.exceptions import SocketIOError
@@ -102,6 +103,18 @@ class RoomConnection:
         if not isinstance(ack, dict):
             return {"ok": False, "code": "invalid", "error": "the server sent an unexpected answer"}
         return ack
+
+    def room_status(self, room_id):
+        """GET /api/rooms/ROOM: {locked, count, expires_at, now, pin_salt}, or a failed ack."""
+        try:
+            response = requests.get(f"{self.base_url}/api/rooms/{room_id}", timeout=CALL_TIMEOUT_SECONDS)
+            status = response.json()
+        except (requests.RequestException, ValueError):
+            return {"ok": False, "code": "no_answer", "error": "the server did not answer"}
+        if response.status_code != 200 or not isinstance(status, dict):
+            return {"ok": False, "code": "no_room", "error": status.get("error", "no such room")
+                    if isinstance(status, dict) else "no such room"}
+        return {"ok": True, **status}
 
     def reconnect(self):
         """Drop what is left of the old socket and open a new one; raises ConnectionError."""

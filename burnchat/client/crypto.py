@@ -382,3 +382,47 @@ def fingerprint(ecdh_pub, sig_pub):
     """First 8 bytes of SHA-256 over both public keys, as '1a2b 3c4d 5e6f 7a8b' (§4)."""
     digest = sha256(label(LABEL_FPR, ecdh_pub, sig_pub)).hex()[:16]
     return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+# --- the admin PIN (§8.1): made by the creator's client, never sent ------------
+
+PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols, no 0/O or 1/I: 8 carry 40 bits
+PIN_LENGTH = 8
+PIN_ITERATIONS = 600_000  # PBKDF2-HMAC-SHA256, OWASP's figure
+_PIN_SHAPE = re.compile(r"[2-9A-HJ-NP-Z]{8}\Z")
+
+
+def normalize_pin(text):
+    """The PIN as every client reads it: any case, with or without the dash and spaces."""
+    return "".join(ch for ch in text.upper() if ch not in "- ")
+
+
+def pin_shaped(text):
+    """True when `text` can be a PIN at all (a typo must not cost one of the few attempts)."""
+    return bool(_PIN_SHAPE.match(normalize_pin(text)))
+
+
+def new_pin():
+    """A fresh random PIN, formatted XXXX-XXXX for people to read."""
+    raw = "".join(secrets.choice(PIN_ALPHABET) for _ in range(PIN_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def pin_proof(pin, salt):
+    """The PIN's proof under the room's salt (b64u): what `admin_auth` sends instead of the PIN."""
+    if not pin_shaped(pin):
+        raise ProtocolError("bad_pin", "A PIN has 8 letters and digits, like ABCD-2345.")
+    return b64u_encode(hashlib.pbkdf2_hmac("sha256", normalize_pin(pin).encode(),
+                                           b64u_decode(salt, ID_BYTES), PIN_ITERATIONS))
+
+
+def pin_verifier(proof):
+    """What the server keeps: SHA-256 of the proof (b64u)."""
+    return b64u_encode(hashlib.sha256(b64u_decode(proof, 32)).digest())
+
+
+def new_pin_record():
+    """A new room's PIN: {pin, salt, proof, verifier}; POST /api/rooms sends salt and verifier."""
+    pin, salt = new_pin(), random_id()
+    proof = pin_proof(pin, salt)
+    return {"pin": pin, "salt": salt, "proof": proof, "verifier": pin_verifier(proof)}

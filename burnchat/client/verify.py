@@ -191,7 +191,9 @@ class Verifier:
         """Create a 30-second room nobody joins, for the pages only a live room has; None if refused."""
         try:
             response = self.session.post(self.base_url + "/api/rooms", timeout=TIMEOUT_SECONDS,
-                                         json={"ttl_seconds": ROOM_TTL_SECONDS},
+                                         # Nobody ever claims it: a random verifier stands for a PIN nobody holds.
+                                         json={"ttl_seconds": ROOM_TTL_SECONDS, "pin_salt": secrets.token_urlsafe(16),
+                                               "pin_verifier": secrets.token_urlsafe(32)},
                                          headers={"User-Agent": AGENTS["browser"]})
             room = response.json()["room"] if response.status_code == 201 else None
         except (ValueError, KeyError, TypeError):

@@ -1,15 +1,11 @@
 // "I'm the admin" in the people panel: after a reload the creator's admin rights (bound to the
 // old connection) are gone; typing the PIN here claims them back for this member's own socket.
 // The PIN's shape is checked here first, so a typo never costs one of the few attempts.
+import { normalizePin, PIN_SHAPE } from "./crypto.js";
 import { errorText, part, say } from "./ui.js";
 
-export const PIN_SHAPE = /^[2-9A-HJ-NP-Z]{8}$/; // burnchat/pins.py: 8 of 23456789ABCDEFGHJKLMNPQRSTUVWXYZ
+export { normalizePin, PIN_SHAPE };
 export const SHAPE_ERROR = "A PIN has 8 letters and digits, like ABCD-2345 (no 0, 1, I or O).";
-
-/** The PIN as the server reads it: any case, with or without the dash and spaces (pins.py normalize_pin). */
-export function normalizePin(text) {
-  return String(text || "").toUpperCase().replace(/[-\s]/g, "");
-}
 
 export class AdminClaim {
   #root; #claim; #open; #form; #input; #error; #submit;

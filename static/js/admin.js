@@ -3,7 +3,7 @@
 // can't read names and shows "Member N" with each key fingerprint instead.
 // link-secret.js comes first: it takes the secret out of the address bar before any other module runs.
 import { takeLinkSecret } from "./link-secret.js";
-import { deriveLinkKeys, fingerprint, openAnnouncement } from "./crypto.js";
+import { deriveLinkKeys, fingerprint, openAnnouncement, pinProof } from "./crypto.js";
 import { AdminControls } from "./admin-controls.js";
 import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
@@ -22,7 +22,7 @@ const queue = new EventQueue();
 const members = new Map(); // memberId -> {memberId, name, fingerprint, flagged}, in join order
 const colours = new ColourBook(); // one colour per member present, as in the room
 let socket = null;
-let pin = null;            // kept in memory after a success, to re-authenticate after a reconnect
+let proof = null;          // the PIN's proof (§8.1), kept in memory after a success to re-authenticate
 let linkKeys = null;
 let memberNumber = 0;
 let ended = false;
@@ -112,7 +112,7 @@ async function applyAuth(ack) {
   renderMembers();
 }
 
-/** Sends admin_auth on the (possibly new) socket; resolves the ack. */
+/** Sends admin_auth with a PIN's proof on the (possibly new) socket; resolves the ack. */
 async function authenticate(candidate) {
   if (!socket) {
     socket = openSocket();
@@ -124,13 +124,13 @@ async function authenticate(candidate) {
   if (!connected.ok) return connected;
   queue.reset();
   queue.pause(); // member events wait until the ack's member list is in place
-  const ack = await request(socket, "admin_auth", { room: roomId, pin: candidate });
+  const ack = await request(socket, "admin_auth", { room: roomId, proof: candidate });
   if (ack.ok) await applyAuth(ack);
   queue.resume();
   return ack;
 }
 
-/** The PIN form (Enter submits): trim only; the server accepts any case, with or without the dash. */
+/** The PIN form (Enter submits): any case, with or without the dash; only its proof is sent (§8.1). */
 async function onPinSubmit(event) {
   event.preventDefault();
   const input = part(page, "pin-input");
@@ -149,7 +149,8 @@ async function onPinSubmit(event) {
   }
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
-  const ack = await authenticate(candidate);
+  const candidateProof = await pinProof(candidate, main.dataset.pinSalt); // PBKDF2: a moment on a phone
+  const ack = await authenticate(candidateProof);
   button.disabled = false;
   button.removeAttribute("aria-busy");
   if (!ack.ok) {
@@ -159,7 +160,7 @@ async function onPinSubmit(event) {
     input.select();
     return;
   }
-  pin = candidate;
+  proof = candidateProof;
   input.value = "";
   input.removeAttribute("aria-invalid");
   say(part(page, "pin-error"), "");
@@ -191,20 +192,20 @@ function wireSocket(sock) {
   });
   sock.on("destroyed", (data) => end(data?.reason === "lost" ? "lost" : "burned"));
   sock.on("disconnect", () => {
-    if (!ended && pin) part(page, "connection-banner").hidden = false;
+    if (!ended && proof) part(page, "connection-banner").hidden = false;
   });
-  sock.on("connect", () => { if (pin && !ended) reauthenticate(); });
+  sock.on("connect", () => { if (proof && !ended) reauthenticate(); });
 }
 
 /** After a reconnect, admin rights (bound to the old connection) are asked for again. */
 async function reauthenticate() {
-  const ack = await authenticate(pin);
+  const ack = await authenticate(proof);
   if (ack.ok) {
     part(page, "connection-banner").hidden = true;
   } else if (ack.code === "no_room") {
     end("gone");
   } else {
-    pin = null;
+    proof = null;
     part(page, "connection-banner").hidden = true;
     part(page, "panel").hidden = true;
     part(page, "auth").hidden = false;
@@ -230,9 +231,9 @@ async function end(reason = "burned") {
   focusQuietly(screen.querySelector("h1"));
 }
 
-/** Drops the PIN, link keys, member list and socket. */
+/** Drops the PIN's proof, link keys, member list and socket. */
 function wipe() {
-  pin = linkKeys = null;
+  proof = linkKeys = null;
   members.clear();
   colours.clear();
   queue.reset();
@@ -257,7 +258,7 @@ async function boot() {
   });
   part(page, "pin-input").focus({ preventScroll: true });
   linkKeys = await loadLinkKeys();
-  part(page, "pin-submit").disabled = false; // only now can the PIN go over the socket, never a native submit
+  part(page, "pin-submit").disabled = false; // only now can the PIN be checked (its proof over the socket), never a native submit
   window.addEventListener("pagehide", wipe);
   window.addEventListener("pageshow", (event) => { if (event.persisted) location.reload(); });
 }

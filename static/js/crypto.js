@@ -253,3 +253,41 @@ export async function fingerprint(ecdhPub, sigPub) {
   const hex = Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
   return hex.match(/.{4}/g).join(" ");
 }
+
+// ---- the admin PIN (§8.1): made here, never sent; the server keeps a verifier ----------
+
+export const PIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"; // 32 symbols, no 0/O or 1/I
+export const PIN_SHAPE = /^[2-9A-HJ-NP-Z]{8}$/;                  // 8 of them: 40 bits
+export const PIN_ITERATIONS = 600000;                           // PBKDF2-HMAC-SHA256, OWASP's figure
+
+/** The PIN as every client reads it: any case, with or without the dash and spaces. */
+export function normalizePin(text) {
+  return String(text || "").toUpperCase().replace(/[-\s]/g, "");
+}
+
+/** A fresh PIN from the CSPRNG, shown XXXX-XXXX (32 symbols = 5 bits: a byte & 31 is unbiased). */
+export function newPin() {
+  const symbols = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(8)), (b) => PIN_ALPHABET[b & 31]);
+  return `${symbols.slice(0, 4).join("")}-${symbols.slice(4).join("")}`;
+}
+
+/** The PIN's proof under the room's salt (b64u, 32 bytes): what a claim sends instead of the PIN. */
+export async function pinProof(pin, salt) {
+  const normalized = normalizePin(pin);
+  if (!PIN_SHAPE.test(normalized)) throw new ProtocolError("bad_pin");
+  const key = await subtle.importKey("raw", encoder.encode(normalized), "PBKDF2", false, ["deriveBits"]);
+  const params = { name: "PBKDF2", hash: "SHA-256", salt: decodeField(salt, 16), iterations: PIN_ITERATIONS };
+  return b64uEncode(new Uint8Array(await subtle.deriveBits(params, key, 256)));
+}
+
+/** What the server keeps: SHA-256 of the proof (b64u). */
+export async function pinVerifier(proof) {
+  return b64uEncode(await sha256(decodeField(proof, 32)));
+}
+
+/** A new room's PIN: {pin, salt, proof, verifier}; POST /api/rooms sends only salt and verifier. */
+export async function newPinRecord() {
+  const pin = newPin(), salt = randomId();
+  const proof = await pinProof(pin, salt);
+  return { pin, salt, proof, verifier: await pinVerifier(proof) };
+}

@@ -1,8 +1,9 @@
 // The home page: choose how long the room lives, create it, then share the
 // link (made here: the secret after # is born in this browser), the QR code and
-// the one-time admin PIN. "Enter room" stays in this document so the PIN goes
+// the one-time admin PIN (also made here: the server gets only its salt and
+// verifier, §8.1). "Enter room" stays in this document so the PIN's proof goes
 // with us in memory only - never into a URL, cookie or storage.
-import { deriveJoinKey, randomId } from "./crypto.js";
+import { deriveJoinKey, newPinRecord, randomId } from "./crypto.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { drawQr } from "./qr.js";
 import { canEncrypt, focusQuietly, formatDuration, part, say, wireCopyButton } from "./ui.js";
@@ -21,6 +22,8 @@ let form = part(home, "create-form");
 const minTtl = Number(main.dataset.minTtl);
 const maxTtl = Number(main.dataset.maxTtl);
 let creating = false;
+// PBKDF2 takes a moment on a phone: the PIN is made while the creator picks a duration.
+let pinRecord = canEncrypt() ? newPinRecord() : null;
 
 /** The chosen lifetime in seconds, or throws an Error whose message explains the bounds. */
 function chosenTtl() {
@@ -45,15 +48,17 @@ function onTtlChoice() {
 
 /**
  * Asks the server for a room that admits only joiners proving the link (SHA-256 of its
- * join key); resolves {ok, data, serverDate} or {ok: false, message}.
+ * join key) and admins proving the PIN (its salt and verifier); resolves {ok, data,
+ * serverDate} or {ok: false, message}.
  */
-async function createRoom(ttlSeconds, joinKeyHash) {
+async function createRoom(ttlSeconds, joinKeyHash, pin) {
   let response;
   try {
     response = await fetch("/api/rooms", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ ttl_seconds: ttlSeconds, join_key_hash: joinKeyHash }),
+      body: JSON.stringify({ ttl_seconds: ttlSeconds, join_key_hash: joinKeyHash,
+                             pin_salt: pin.salt, pin_verifier: pin.verifier }),
       cache: "no-store",
       credentials: "same-origin",
     });
@@ -61,7 +66,7 @@ async function createRoom(ttlSeconds, joinKeyHash) {
     return { ok: false, message: "Can't reach Burn Chat - check your connection and try again." };
   }
   const data = await response.json().catch(() => ({}));
-  if (response.status === 201 && data.room && data.url && data.pin) {
+  if (response.status === 201 && data.room && data.url) {
     return { ok: true, data, serverDate: Date.parse(response.headers.get("Date") || "") };
   }
   return { ok: false, message: data.error || HTTP_ERRORS[response.status] || "Couldn't create the room. Try again." };
@@ -90,7 +95,9 @@ async function onSubmit(event) {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   const secret = randomId();
-  const result = await createRoom(ttl, (await deriveJoinKey(secret)).joinKeyHash);
+  const pin = await (pinRecord ??= newPinRecord());
+  const result = await createRoom(ttl, (await deriveJoinKey(secret)).joinKeyHash, pin);
+  pinRecord = null; // a retry gets a PIN of its own, in case this request made a room after all
   creating = false;
   button.disabled = false;
   button.removeAttribute("aria-busy");
@@ -98,12 +105,12 @@ async function onSubmit(event) {
     say(part(home, "create-error"), result.message);
     return;
   }
-  showCreated(result, secret);
+  showCreated(result, secret, pin);
 }
 
 /** The result panel: link, QR, one-time PIN, and the way into the room. */
-function showCreated({ data, serverDate }, secret) {
-  const { room, url, pin } = data;
+function showCreated({ data, serverDate }, secret, { pin, salt, proof }) {
+  const { room, url } = data;
   const shareLink = `${location.origin}${url}#${secret}`;
   const clock = new ServerClock();
   // The API sends no `now`; the Date header is good to a second, so use it only for a real skew.
@@ -138,7 +145,7 @@ function showCreated({ data, serverDate }, secret) {
     countdown.stop();
     const nowMs = clock.now();
     forgetHomePanel();
-    enterRoom(loaded.mountRoom, { room, url, secret, pin, expiresAt, nowMs });
+    enterRoom(loaded.mountRoom, { room, url, secret, proof, salt, expiresAt, nowMs });
   }, { once: true });
 }
 
@@ -184,12 +191,12 @@ function forgetHomePanel() {
 
 /**
  * Same document, new address: /r/ROOM without the secret, which goes to the room in memory
- * with the PIN. replaceState, not pushState: no history entry ever holds the secret (§11).
+ * with the PIN's proof. replaceState, not pushState: no history entry ever holds the secret (§11).
  */
-function enterRoom(mountRoom, { room, url, secret, pin, expiresAt, nowMs }) {
+function enterRoom(mountRoom, { room, url, secret, proof, salt, expiresAt, nowMs }) {
   history.replaceState(null, "", url);
   document.title = "Burning room - Burn Chat";
-  mountRoom({ main, roomId: room, secret, pin, expiresAtMs: expiresAt, nowMs, count: 0, locked: false });
+  mountRoom({ main, roomId: room, secret, pinProof: proof, pinSalt: salt, expiresAtMs: expiresAt, nowMs, count: 0, locked: false });
 }
 
 for (const radio of form.querySelectorAll('input[name="ttl"]')) radio.addEventListener("change", onTtlChoice);

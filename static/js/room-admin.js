@@ -33,11 +33,11 @@ export class RoomAdmin {
   }
 
   /**
-   * Claims admin rights with `pin` on `socket`; shows the panel -> the ack. A refusal is said in the
-   * chat unless `report` is false (the people panel's own form shows it).
+   * Claims admin rights with the PIN's `proof` (§8.1) on `socket`; shows the panel -> the ack. A
+   * refusal is said in the chat unless `report` is false (the people panel's own form shows it).
    */
-  async claim(socket, roomId, pin, joinAck, { report = true } = {}) {
-    const ack = await request(socket, "admin_auth", { room: roomId, pin });
+  async claim(socket, roomId, proof, joinAck, { report = true } = {}) {
+    const ack = await request(socket, "admin_auth", { room: roomId, proof });
     if (!ack.ok) {
       if (report) this.#log.addSystem([`Admin controls unavailable: ${errorText(ack)}`], "warn");
       return ack;

@@ -6,6 +6,7 @@
 // code in safety-view.js, the people panel in room-people.js, the admin in room-admin.js; the
 // page around it (room.js) decides the prejoin and end screens.
 import { RoomSession } from "./protocol.js";
+import { pinProof } from "./crypto.js";
 import { AdminClaim } from "./admin-claim.js";
 import { Composer, MessageLog } from "./chat-view.js";
 import { EventQueue, request, whenConnected } from "./net.js";
@@ -28,7 +29,7 @@ import { RoomTyping } from "./room-typing.js";
 const OFFLINE_TEXT = "Offline - your messages will be sent when you're back";
 
 export class RoomChat {
-  #roomId; #secret; #pin; #name = "";
+  #roomId; #secret; #pinProof; #pinSalt; #name = "";
   #countdown; #onEnd; #onState; #onLink; #announce = null;
   #connection; #session = null; #queue = new EventQueue();
   #log; #composer; #admin; #claim; #people; #outbox; #messages; #resume;
@@ -48,15 +49,17 @@ export class RoomChat {
   };
 
   /**
-   * `root`: the room markup; `pin`: the admin PIN when the creator came from the home page
-   * (kept in memory only); `countdown`: the page's Countdown; `onEnd(kind, detail)` and
+   * `root`: the room markup; `pinProof`: the admin PIN's proof (§8.1) when the creator came
+   * from the home page (kept in memory only); `pinSalt`: the room's PIN salt, for a PIN typed
+   * here; `countdown`: the page's Countdown; `onEnd(kind, detail)` and
    * `onState({locked, count})` tell the page what happened; `onLink(secret)`: the room's link changed (§5.6).
    */
-  constructor({ root, roomId, secret, pin = null, countdown, onEnd, onState, onLink = () => {} }) {
+  constructor({ root, roomId, secret, pinProof = null, pinSalt, countdown, onEnd, onState, onLink = () => {} }) {
     this.#onLink = onLink;
     this.#roomId = roomId;
     this.#secret = secret;
-    this.#pin = pin;
+    this.#pinProof = pinProof;
+    this.#pinSalt = pinSalt;
     this.#countdown = countdown;
     this.#onEnd = onEnd;
     this.#onState = onState;
@@ -117,7 +120,7 @@ export class RoomChat {
         handle: (event, data) => this.#handlers[event]?.(data), onState: (state) => this.#onState(state),
         refreshPeople: () => this.#people.refresh(), joinSession: () => this.#joinSession(),
         forgetSession: () => { this.#session = null; this.#keys.reset(); },
-        reclaimAdmin: async () => { if (this.#pin) await this.#authAdmin({}); },
+        reclaimAdmin: async () => { if (this.#pinProof) await this.#authAdmin({}); },
         end: (kind, detail) => this.end(kind, detail),
       },
     });
@@ -202,21 +205,23 @@ export class RoomChat {
     this.#rejected.show(this.#session);
     this.#queue.resume();
     this.#timer.start();
-    if (this.#pin) await this.#authAdmin(ack);
+    if (this.#pinProof) await this.#authAdmin(ack);
     return { ok: true };
   }
 
-  /** The creator's PIN (from memory) turns this connection into the room's admin. */
+  /** The creator's PIN proof (from memory) turns this connection into the room's admin. */
   async #authAdmin(joinAck) {
-    if ((await this.#admin.claim(this.#socket, this.#roomId, this.#pin, joinAck)).ok) this.#people.refresh();
+    if ((await this.#admin.claim(this.#socket, this.#roomId, this.#pinProof, joinAck)).ok) this.#people.refresh();
   }
 
   /** "I'm the admin" in the people panel: the PIN typed by hand, on this member's own socket. */
   async claimAdmin(pin) {
     if (!this.#live || !this.#session) return { ok: false, code: "offline" };
-    const ack = await this.#admin.claim(this.#socket, this.#roomId, pin, {}, { report: false });
+    const proof = await pinProof(pin, this.#pinSalt); // the PIN itself never leaves the page (§8.1)
+    if (!this.#live || !this.#session) return { ok: false, code: "offline" };
+    const ack = await this.#admin.claim(this.#socket, this.#roomId, proof, {}, { report: false });
     if (ack.ok) {
-      this.#pin = pin; // in memory only: a resumed or new socket claims it again by itself
+      this.#pinProof = proof; // in memory only: a resumed or new socket claims it again by itself
       this.#people.refresh();
     }
     return ack;
@@ -412,7 +417,7 @@ export class RoomChat {
     this.#colours.clear();
     this.#session?.wipe();
     this.#session = null;
-    this.#pin = this.#secret = this.#announce = null;
+    this.#pinProof = this.#secret = this.#announce = null;
     this.#live = false;
     this.#connection.close();
   }

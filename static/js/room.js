@@ -42,9 +42,10 @@ function peopleText(count) {
 
 /**
  * Shows the room UI inside `main` and runs it.
- * `pin` is the admin PIN when the creator comes straight from the home page.
+ * `pinProof` is the admin PIN's proof (§8.1) when the creator comes straight from the home
+ * page; `pinSalt` the room's PIN salt, for a PIN typed in the room.
  */
-export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs, count = 0, locked = false }) {
+export function mountRoom({ main, roomId, secret, pinProof = null, pinSalt, expiresAtMs, nowMs, count = 0, locked = false }) {
   const root = part(main, "room");
   main.dataset.page = "room";
   main.classList.replace("page--home", "page--room");
@@ -77,7 +78,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
   countdown.start();
   let roomLocked = locked;
   showState({ locked, count });
-  if (pin) welcomeCreator();
+  if (pinProof) welcomeCreator();
 
   /** Reflects the lock state and head count wherever the page shows them. */
   function showState({ locked: isLocked, count: people }) {
@@ -96,7 +97,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     if (chat?.joined || ending) return;
     const form = part(root, "join-form");
     const button = part(root, "join-button");
-    const blocked = roomLocked && !pin; // the creator's own room: the admin unlocks it from inside
+    const blocked = roomLocked && !pinProof; // the creator's own room: the admin unlocks it from inside
     part(root, "locked-note").hidden = !blocked;
     button.textContent = blocked ? "Locked" : "Join";
     if (!form.hidden && !button.hasAttribute("aria-busy")) button.disabled = blocked;
@@ -117,7 +118,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     clearTimeout(graceTimer);
     countdown.stop();
     chat?.end(kind, detail); // no-op when the chat itself reported the end
-    secret = pin = null; // what the copy button and a rejoin would have used
+    secret = pinProof = null; // what the copy button and a rejoin would have used
     part(root, "connection-banner").hidden = true;
     history.replaceState(null, "", location.pathname); // the secret is useless now; drop it from the address bar
     if (kind === "burned") await playBurn();
@@ -163,7 +164,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
     chat ??= new RoomChat({
-      root, roomId, secret, pin, countdown,
+      root, roomId, secret, pinProof, pinSalt, countdown,
       onEnd: (kind, detail) => end(kind, detail),
       onState: showState,
       onLink: (fresh) => { secret = fresh; }, // Copy link and a reload hand out the new link from now on
@@ -205,7 +206,7 @@ export function mountRoom({ main, roomId, secret, pin = null, expiresAtMs, nowMs
       return;
     }
     chat?.leave();
-    secret = pin = null; // a page restored after this reloads and needs the link again
+    secret = pinProof = null; // a page restored after this reloads and needs the link again
   }
 
   /** A reload or a navigation asks first while the conversation is on screen (it can't come back). */
@@ -330,6 +331,7 @@ function bootRoomPage() {
     main,
     roomId: main.dataset.roomId,
     secret: takeLinkSecret(),
+    pinSalt: main.dataset.pinSalt,
     expiresAtMs: Number(main.dataset.expiresAtMs),
     nowMs: Number(main.dataset.nowMs),
     count: Number(main.dataset.count),

@@ -1,6 +1,7 @@
 """Small builders shared by the abuse tests: valid payloads to start from, rooms with members."""
 
 from tests.wire import Peer, announcement, b64u, envelope, key_delivery
+from tests.pins import TEST_PIN, pin_auth
 
 PROTOCOL_EVENTS = ("join", "resume", "key_held", "key_missing", "key_deliver", "message", "leave", "admin_auth",
                    "admin_kick", "admin_lock", "admin_extend", "admin_burn", "file_chunk", "file_cancel")
@@ -27,7 +28,7 @@ def valid_payloads(room, me, other, epoch=1):
         "key_deliver": key_delivery(epoch, me, [other]),
         "message": envelope(me, epoch, 1),
         "leave": {},
-        "admin_auth": {"room": room, "pin": "ABCD-EFGH"},
+        "admin_auth": pin_auth(room, "ABCD-EFGH"),
         "admin_kick": {"member_id": other},
         "admin_lock": {"locked": True},
         "admin_extend": {"seconds": 300},
@@ -67,5 +68,5 @@ def exchange(sender, receiver, seq):
 
 def burn(room, admin):
     """Burn `room` through `admin` (a Peer or RawSocket): members leave without a rekey race."""
-    assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert admin.call("admin_auth", pin_auth(room["room"], room.get("pin", TEST_PIN)))["ok"]
     assert admin.call("admin_burn", {})["ok"]

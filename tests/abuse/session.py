@@ -10,6 +10,7 @@ import requests
 
 from tests.abuse.helpers import keyed_room
 from tests.wire import Peer, b64u, envelope
+from tests.pins import pin_auth
 
 
 @dataclass
@@ -45,9 +46,9 @@ def run_session(server, burn=True):
         session.blobs += [sent["ct"], sent["sig"]]
 
     admin = Peer(server.url)
-    assert admin.call("admin_auth", {"room": room["room"], "pin": "2222-2222"})["code"] == "bad_pin"
-    assert admin.call("admin_auth", {"room": room["room"], "pin": "3333-3333"})["code"] == "bad_pin"
-    auth = admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})
+    assert admin.call("admin_auth", pin_auth(room["room"], "2222-2222"))["code"] == "bad_pin"
+    assert admin.call("admin_auth", pin_auth(room["room"], "3333-3333"))["code"] == "bad_pin"
+    auth = admin.call("admin_auth", pin_auth(room["room"], room["pin"]))
     for member in auth["members"]:
         session.blobs += [member["enc_name"], member["mac"], member["ecdh_pub"], member["sig_pub"]]
     before = alice.epoch_held

@@ -28,6 +28,7 @@ from tests.abuse.helpers import KNOWN_CODES, PROTOCOL_EVENTS, keyed_room
 from tests.abuse.rawsocket import Closed, RawSocket
 from tests.server import wait_for
 from tests.wire import envelope
+from tests.pins import proof
 
 EXAMPLES = 550
 CONNECTIONS = 3
@@ -95,7 +96,8 @@ def valid_payload(event, rooms):
         "leave": st.just({}),
         "admin_auth": st.fixed_dictionaries({
             "room": room_ids,
-            "pin": st.sampled_from([r["pin"] for r in rooms] + ["2222-2222", "abcd"])}),
+            "proof": st.sampled_from([proof(r["pin"], r["pin_salt"]) for r in rooms]
+                                     + [proof("2222-2222")]) | b64_of(32)}),
         "admin_kick": st.fixed_dictionaries({"member_id": ids}),
         "admin_lock": st.fixed_dictionaries({"locked": st.booleans()}),
         "admin_extend": st.fixed_dictionaries({"seconds": st.sampled_from([300, 1800])}),

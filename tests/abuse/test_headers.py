@@ -12,6 +12,7 @@ import websocket
 from tests.abuse.rawsocket import RawSocket
 from tests.server import ServerProcess
 from tests.wire import b64u
+from tests.pins import room_request
 
 BOT_AGENTS = [
     "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
@@ -45,7 +46,7 @@ def every_kind_of_response(server):
         ("home", get("/")),
         ("room page", get(f"/r/{room}")),
         ("admin page", get(f"/r/{room}/admin")),
-        ("created room", post("/api/rooms", json={"ttl_seconds": 60})),
+        ("created room", post("/api/rooms", json=room_request(60))),
         ("refused room", post("/api/rooms", json={"ttl_seconds": "x"})),
         ("wrong method", get("/api/rooms")),
         ("script", get("/static/js/room.js")),

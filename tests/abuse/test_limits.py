@@ -17,6 +17,7 @@ from tests.abuse.helpers import (assert_refusal, burn, exchange, join_payload, k
                                  valid_payloads)
 from tests.server import ServerProcess, wait_for
 from tests.wire import b64u, envelope, key_delivery
+from tests.pins import TEST_PIN, pin_auth, room_request
 
 LOW_LIMITS = {
     "BURNCHAT_TRUSTED_PROXIES": "1",
@@ -41,7 +42,7 @@ def forwarded(address):
 
 def create_room(server, address, ttl=60):
     """POST /api/rooms as a client at `address`; returns the response."""
-    return requests.post(server.url + "/api/rooms", json={"ttl_seconds": ttl},
+    return requests.post(server.url + "/api/rooms", json=room_request(ttl),
                          headers=forwarded(address), timeout=5)
 
 
@@ -192,17 +193,17 @@ def test_three_wrong_pins_lock_that_address_out_of_that_room(proxied_server, soc
     room = create_room(proxied_server, "198.51.100.41").json()
     other_room = create_room(proxied_server, "198.51.100.41").json()
     guesser = admin(proxied_server, sockets, address)
-    wrong = {"room": room["room"], "pin": "2222-2222"}
+    wrong = pin_auth(room["room"], "2222-2222")
     first, second, third = (guesser.call("admin_auth", wrong) for _ in range(3))
     assert first["code"] == second["code"] == "bad_pin"
     assert "2 attempts left" in first["error"] and "1 attempt left" in second["error"]
     assert_refusal(third, "pin_locked_out")
     assert "10 minutes" in third["error"]
     # The lock is for that room only.
-    assert guesser.call("admin_auth", {"room": other_room["room"], "pin": other_room["pin"]})["ok"]
+    assert guesser.call("admin_auth", pin_auth(other_room["room"], TEST_PIN))["ok"]
     # Even the right PIN is refused, and prepending fake X-Forwarded-For entries
     # (a new connection, same real address) does not dodge the lock...
-    right = {"room": room["room"], "pin": room["pin"]}
+    right = pin_auth(room["room"], TEST_PIN)
     dodger = admin(proxied_server, sockets, "203.0.113.5, " + address)
     assert dodger.call("admin_auth", right)["code"] == "pin_locked_out"
     # ...while another address is not affected.
@@ -212,12 +213,12 @@ def test_three_wrong_pins_lock_that_address_out_of_that_room(proxied_server, soc
 def test_pin_lockout_ignores_x_forwarded_for_without_trusted_proxies(fresh_server, sockets):
     server = fresh_server()
     room = server.create_room()
-    wrong = {"room": room["room"], "pin": "2222-2222"}
+    wrong = pin_auth(room["room"], "2222-2222")
     for n in range(3):
         sock = sockets.raw(server.url, headers=forwarded(f"203.0.113.{n}"))
         sock.call("admin_auth", wrong)
     fresh_face = sockets.raw(server.url, headers=forwarded("203.0.113.99"))
-    assert fresh_face.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["code"] \
+    assert fresh_face.call("admin_auth", pin_auth(room["room"], TEST_PIN))["code"] \
         == "pin_locked_out"
 
 
@@ -225,10 +226,10 @@ def test_pin_attempts_are_rate_limited_per_address_across_rooms(proxied_server, 
     address = "198.51.100.50"
     rooms = [create_room(proxied_server, "198.51.100.51").json() for _ in range(2)]
     guesser = admin(proxied_server, sockets, address)
-    answers = [guesser.call("admin_auth", {"room": room["room"], "pin": "2222-2222"})["code"]
+    answers = [guesser.call("admin_auth", pin_auth(room["room"], "2222-2222"))["code"]
                for room in (rooms[0], rooms[0], rooms[0], rooms[1], rooms[1])]
     assert answers == ["bad_pin", "bad_pin", "pin_locked_out", "bad_pin", "bad_pin"]
-    limited = guesser.call("admin_auth", {"room": rooms[1]["room"], "pin": rooms[1]["pin"]})
+    limited = guesser.call("admin_auth", pin_auth(rooms[1]["room"], TEST_PIN))
     assert_refusal(limited, "rate_limited")
     assert "slow down" in limited["error"].lower()
 
@@ -238,7 +239,7 @@ def test_pin_attempts_are_rate_limited_per_address_across_rooms(proxied_server, 
 def test_room_cap_answers_busy_and_the_home_page_says_so(fresh_server, sockets):
     server = fresh_server({"BURNCHAT_MAX_ROOMS": "2"})
     rooms = [server.create_room() for _ in range(2)]
-    refused = requests.post(server.url + "/api/rooms", json={"ttl_seconds": 60}, timeout=5)
+    refused = requests.post(server.url + "/api/rooms", json=room_request(60), timeout=5)
     assert refused.status_code == 503 and "busy" in refused.json()["error"].lower()
     home = requests.get(server.url + "/", timeout=5)
     assert home.status_code == 503 and "busy" in home.text.lower()

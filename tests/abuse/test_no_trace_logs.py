@@ -16,6 +16,7 @@ from burnchat.config import MAX_FRAME_BYTES
 from tests.abuse.helpers import join_payload
 from tests.abuse.session import run_session
 from tests.wire import Peer, b64u
+from tests.pins import pin_auth
 
 
 def hostile_extras(server, sockets):
@@ -23,7 +24,7 @@ def hostile_extras(server, sockets):
     Engine.IO layer raise, a malformed HTTP request naming the room, a room that expires."""
     room = server.create_room(ttl_seconds=1)
     guesser = sockets.raw(server.url)
-    answers = [guesser.call("admin_auth", {"room": room["room"], "pin": "2222-2222"})["code"]
+    answers = [guesser.call("admin_auth", pin_auth(room["room"], "2222-2222"))["code"]
                for _ in range(4)]
     assert answers[2:] == ["pin_locked_out"] * 2
     member = Peer(server.url)

@@ -19,7 +19,7 @@ FIELD_KINDS = {
     "v": "version", "room": "b64", "member_id": "b64", "ecdh_pub": "b64", "sig_pub": "b64",
     "enc_name": "b64", "mac": "b64", "epoch": "int", "blobs": "blobs",
     "to": "b64", "wrapped": "b64", "sig": "b64", "sender": "b64", "seq": "int", "iv": "b64",
-    "prev": "b64", "ct": "b64_variable", "pin": "text", "locked": "bool", "seconds": "extend",
+    "prev": "b64", "ct": "b64_variable", "locked": "bool", "seconds": "extend",
     "roster": "b64_list", "line_macs": "b64_list", "commit_sig": "b64", "proof": "b64",
     "transfer": "b64", "index": "index", "total": "int",
 }

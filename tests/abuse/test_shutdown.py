@@ -6,6 +6,7 @@ import time
 import pytest
 
 from tests.abuse.helpers import keyed_room
+from tests.pins import pin_auth
 
 EXIT_WITHIN_SECONDS = 3.5
 
@@ -15,7 +16,7 @@ def test_sigterm_burns_every_room_tells_everyone_and_exits(fresh_server, sockets
     server = fresh_server({"BURNCHAT_ASYNC_MODE": async_mode})
     (first, first_peers), (second, second_peers) = keyed_room(server, 2), keyed_room(server, 3)
     watcher = sockets.peer(server.url)  # an admin page watching the first room
-    assert watcher.call("admin_auth", {"room": first["room"], "pin": first["pin"]})["ok"]
+    assert watcher.call("admin_auth", pin_auth(first["room"], first["pin"]))["ok"]
     idle = sockets.raw(server.url)  # connected, in no room
     everyone = [*first_peers, *second_peers, watcher]
 

@@ -31,6 +31,7 @@ from burnchat.client.terminal import EXIT_ERROR, EXIT_KICKED, TerminalChat
 from burnchat.client.wording import MISMATCH
 from tests.chat_process import ChatProcess
 from tests.server import ServerProcess, wait_for
+from tests.pins import pin_auth
 
 EVIL_APP = Path(__file__).resolve().parent / "evil_app.py"
 WAIT = 10  # seconds for anything that needs no protocol timer
@@ -198,7 +199,7 @@ class AdminChat(InProcessChat):
         super().__init__(link, name)
 
     def claim(self, room):
-        ack = self.do(lambda chat: chat.connection.call("admin_auth", {"room": room["room"], "pin": room["pin"]}))
+        ack = self.do(lambda chat: chat.connection.call("admin_auth", pin_auth(room["room"], room["pin"])))
         assert ack["ok"], ack
 
     def kick(self, name):

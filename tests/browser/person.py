@@ -277,7 +277,19 @@ class Person:
         expect(link).to_have_value(re.compile(rf"^{re.escape(self.base_url)}/r/{data['room']}#[A-Za-z0-9_-]{{22}}$"))
         url = link.input_value()
         self.private.add(url.split("#", 1)[1])
-        return Room(data["room"], url, url.split("#", 1)[1], data["pin"])
+        return Room(data["room"], url, url.split("#", 1)[1], self.read_pin())
+
+    def read_pin(self):
+        """The PIN this page made (the server never sees it): Reveal PIN, read it, hide it again."""
+        reveal = self.page.get_by_role("button", name="Reveal PIN")
+        reveal.click()
+        shown = self.page.get_by_test_id("pin")
+        expect(shown).to_have_attribute("data-revealed", "true")
+        pin = shown.text_content()
+        self.page.get_by_role("button", name="Hide PIN").click()
+        expect(reveal).to_be_visible()
+        self.private.add(pin)
+        return pin
 
     def enter_room(self, name):
         """From the created panel into the room as its admin, then join as `name`."""

@@ -49,14 +49,20 @@ def test_create_share_link_pin_qr_and_copy(people):
 
     with ana.page.expect_request("**/api/rooms") as posted:
         room = ana.create_room()
-    # The default preset and the join key's hash (the server can check joiners with it), never the secret.
+    # The default preset, the join key's hash (the server can check joiners with it) and the PIN's
+    # salt and verifier (SHA-256 of its PBKDF2 proof, §8.1): never the secret, never the PIN.
     join_key_hash = crypto.derive_join_key(room.secret)[1]
-    assert json.loads(posted.value.post_data) == {"ttl_seconds": 900, "join_key_hash": join_key_hash}
+    sent = json.loads(posted.value.post_data)
+    proof = crypto.pin_proof(room.pin, sent["pin_salt"])
+    assert sent == {"ttl_seconds": 900, "join_key_hash": join_key_hash, "pin_salt": sent["pin_salt"],
+                    "pin_verifier": crypto.pin_verifier(proof)}
+    assert room.pin not in posted.value.post_data and room.pin.replace("-", "") not in posted.value.post_data
+    assert "pin" not in posted.value.response().json()
     assert not [url for url in ana.requests if room.secret in url]
     expect(ana.page.get_by_role("heading", name="Your room is ready")).to_be_visible()
     expect(ana.page.get_by_text(re.compile(r"Burns in\s+1[45]:\d\d"))).to_be_visible()
 
-    # The PIN is masked until asked for, matches what the server made, and can be copied.
+    # The PIN is masked until asked for, is the one whose verifier went to the server, and can be copied.
     pin = ana.page.get_by_test_id("pin")
     expect(pin).to_have_text("••••-••••")
     ana.page.get_by_role("button", name="Reveal PIN").click()

@@ -16,6 +16,7 @@ from tests.abuse.rawsocket import RawSocket
 from tests.browser.frames import parse_frame
 from tests.browser.person import Room, shot
 from tests.server import wait_for
+from tests.pins import pin_auth
 
 pytestmark = pytest.mark.browser
 
@@ -114,7 +115,7 @@ def test_an_image_shows_inline_opens_full_size_and_burns(people, app_server):
 
     # The burn: "File destroyed" in the card's place, the blob: URL dead, no image left.
     admin = RawSocket(app_server.url)
-    burn({"room": room.id, "pin": room.pin}, admin)
+    burn(pin_auth(room.id, room.pin), admin)
     admin.close()
     expect(ben.page.locator(".file-card__destroyed").first).to_have_text("File destroyed")
     shot(ben.page, "files-burning", settle=False)
@@ -304,7 +305,7 @@ def test_a_kicked_member_keeps_nothing_of_a_file_on_its_way(people, app_server):
     attach(ana, "half-way.bin", os.urandom(16 * MIB), "application/octet-stream")
     moving(ben)
     admin = RawSocket(app_server.url)
-    assert admin.call("admin_auth", {"room": room.id, "pin": room.pin})["ok"]
+    assert admin.call("admin_auth", pin_auth(room.id, room.pin))["ok"]
     assert admin.call("admin_kick", {"member_id": ben.member_id()})["ok"]
     admin.close()
     expect(ben.page.get_by_test_id("file-progress")).to_have_count(0)

@@ -340,3 +340,24 @@ def test_messages_use_fresh_ivs():
         for _ in range(19)
     }
     assert len(ivs) == 19
+
+
+# --- the admin PIN (§8.1) ------------------------------------------------------
+
+
+def test_new_pin_format_alphabet_and_freshness():
+    """XXXX-XXXX from 32 symbols (40 bits), each reachable, never the same twice in 300."""
+    made = [crypto.new_pin() for _ in range(300)]
+    assert len(set(made)) == 300
+    for pin in made:
+        assert crypto.pin_shaped(pin) and pin[4] == "-"
+    assert set("".join(made).replace("-", "")) == set(crypto.PIN_ALPHABET)
+    assert len(crypto.PIN_ALPHABET) == 32
+
+
+def test_new_pin_record_verifier_matches_only_its_proof():
+    """The salt and verifier the server gets; the proof of the PIN, not the verifier, claims."""
+    record = crypto.new_pin_record()
+    assert crypto.pin_verifier(record["proof"]) == record["verifier"] != record["proof"]
+    assert crypto.pin_proof(record["pin"].lower().replace("-", " "), record["salt"]) == record["proof"]
+    assert crypto.pin_proof(record["pin"], crypto.random_id()) != record["proof"]  # salted per room

@@ -12,6 +12,7 @@ from burnchat.client.session import RoomSession
 from burnchat.client.link import BadLink, Link, parse_link
 from burnchat.client.terminal import EXIT_KICKED, EXIT_OK, Exit, JsonChat, TerminalChat, countdown_mark, printable
 from tests.client.roomsim import Clock, Room, announcement_of, room_key_events
+from tests.pins import TEST_SALT, pin_auth
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,6 +39,10 @@ class ScriptedConnection:
 
     def close(self):
         self.closed = True
+
+    def room_status(self, room_id):
+        self.calls.append(("room_status", room_id))
+        return {"ok": True, "locked": False, "count": 2, "pin_salt": TEST_SALT}
 
     def sent(self, event):
         """Payloads of every call of `event`."""
@@ -450,7 +455,7 @@ def test_admin_burn_asks_first(setup):
     """/burn after /admin needs a yes; anything else keeps the room."""
     _alice, chat, conn, _out, err = setup
     chat.on_line("/admin abcd-2345")
-    assert conn.sent("admin_auth") == [{"room": chat.link.room_id, "pin": "ABCD2345"}]
+    assert conn.sent("admin_auth") == [pin_auth(chat.link.room_id, "ABCD2345")]
     chat.on_line("/burn")
     chat.on_line("not sure")
     assert conn.sent("admin_burn") == [] and "* Not burned" in err.getvalue()

@@ -6,6 +6,7 @@ import pytest
 
 from burnchat.client import crypto
 from tests.wire import Peer
+from tests.pins import pin_auth
 
 
 def room_link(server, ttl_seconds=60):
@@ -18,7 +19,7 @@ def room_link(server, ttl_seconds=60):
 def admin(server, room):
     """An admin connection to `room`, authenticated with its PIN; returns (peer, auth ack)."""
     peer = Peer(server.url)
-    ack = peer.call("admin_auth", {"room": room["room"], "pin": room["pin"]})
+    ack = peer.call("admin_auth", pin_auth(room["room"], room["pin"]))
     assert ack["ok"], ack
     return peer, ack
 

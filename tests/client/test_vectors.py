@@ -53,6 +53,20 @@ def test_vector_is_protocol_v2(vectors):
     assert vectors["version"] == crypto.PROTOCOL_VERSION == 2
 
 
+def test_admin_pin_proof_and_verifier(vectors):
+    """§8.1: the PIN's proof and verifier match node:crypto's; every spelling gives the proof; a
+    string that can't be a PIN is refused before any hashing."""
+    expected = vectors["admin_pin"]
+    assert crypto.PIN_ITERATIONS == expected["iterations"]
+    assert crypto.pin_proof(expected["pin"], expected["salt"]) == expected["proof"]
+    assert crypto.pin_verifier(expected["proof"]) == expected["verifier"]
+    for typed in expected["typed"]:
+        assert crypto.pin_proof(typed, expected["salt"]) == expected["proof"], typed
+    for bad in expected["invalid"]:
+        with pytest.raises(crypto.ProtocolError):
+            crypto.pin_proof(bad, expected["salt"])
+
+
 def test_link_keys_and_join_key(vectors, inputs, link_keys):
     """HKDF of the announcement MAC key, names key and join key (empty salt) match byte for byte."""
     expected = vectors["link_keys"]

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from tests.server import wait_for
+from tests.pins import room_request
 
 ENGINEIO = "/socket.io/?EIO=4"
 
@@ -57,7 +58,7 @@ def test_a_wrong_host_is_refused_on_every_endpoint(named_server, host):
     for path in ("/", f"/r/{room}", f"/r/{room}/admin", "/static/js/net.js", "/no-such-page",
                  ENGINEIO + "&transport=websocket", ENGINEIO + "&transport=polling"):
         assert raw_get(named_server.port, path, host) == 400, (path, host)
-    response = requests.post(named_server.url + "/api/rooms", json={"ttl_seconds": 60},
+    response = requests.post(named_server.url + "/api/rooms", json=room_request(60),
                              headers={"Host": host or "evil.example"}, timeout=5)
     assert response.status_code == 400
     assert raw_get(named_server.port, ENGINEIO + "&transport=websocket", host, upgrade=True) == 400

@@ -5,11 +5,12 @@ import requests
 from tests.abuse.helpers import assert_refusal, burn, join_payload
 from tests.server import wait_for
 from tests.wire import Peer
+from tests.pins import room_request
 
 
 def create(server, ttl=60):
     """POST /api/rooms; returns the response."""
-    return requests.post(server.url + "/api/rooms", json={"ttl_seconds": ttl}, timeout=5)
+    return requests.post(server.url + "/api/rooms", json=room_request(ttl), timeout=5)
 
 
 def test_one_address_holds_at_most_its_live_rooms(fresh_server, sockets):

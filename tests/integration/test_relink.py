@@ -7,6 +7,7 @@ import pytest
 
 from tests.integration.test_rooms_live import close_all, peers_in_room
 from tests.wire import Peer, announcement, b64u
+from tests.pins import pin_auth
 
 
 def join_key_and_hash():
@@ -18,7 +19,7 @@ def join_key_and_hash():
 
 def test_kick_and_change_the_link_bans_the_old_link(live_server):
     room, (alice, bob, carol) = peers_in_room(live_server, 3)
-    assert bob.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert bob.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     new_key, new_hash = join_key_and_hash()
     kicked = bob.call("admin_kick", {"member_id": carol.member_id, "join_key_hash": new_hash})
     assert kicked["ok"] and kicked["creator"] is True
@@ -50,7 +51,7 @@ def test_kick_and_change_the_link_bans_the_old_link(live_server):
 
 def test_change_the_link_alone_starts_an_epoch_the_admin_makes(live_server):
     room, (alice, bob) = peers_in_room(live_server, 2)
-    assert alice.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert alice.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     before = alice.epoch_held
     _, new_hash = join_key_and_hash()
     ack = alice.call("admin_relink", {"join_key_hash": new_hash})
@@ -64,7 +65,7 @@ def test_change_the_link_alone_starts_an_epoch_the_admin_makes(live_server):
 @pytest.mark.parametrize("payload", [{}, {"join_key_hash": "short"}, {"join_key_hash": b64u(32), "x": 1}])
 def test_relink_payloads_are_checked(live_server, payload):
     room, (alice,) = peers_in_room(live_server, 1)
-    assert alice.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert alice.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     assert alice.call("admin_relink", payload)["code"] == "invalid"
     close_all(alice)
 
@@ -74,13 +75,13 @@ def test_only_an_admin_inside_the_room_can_change_the_link(live_server):
     _, new_hash = join_key_and_hash()
     assert alice.call("admin_relink", {"join_key_hash": new_hash})["code"] == "not_admin"
     watcher = Peer(live_server.url)  # the /admin page: admin rights, no member, no key
-    assert watcher.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert watcher.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     assert watcher.call("admin_relink", {"join_key_hash": new_hash})["code"] == "not_member"
     refused = watcher.call("admin_kick", {"member_id": bob.member_id, "join_key_hash": new_hash})
     assert refused["code"] == "not_member"
     assert not bob.named("kicked")  # a refused relink kicks nobody
     assert alice.call("announce", {"enc_name": b64u(160), "mac": b64u(32)})["code"] == "invalid"
-    assert alice.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert alice.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     self_ban = alice.call("admin_kick", {"member_id": alice.member_id, "join_key_hash": new_hash})
     assert self_ban["code"] == "invalid" and "yourself" in self_ban["error"]
     close_all(alice, bob, watcher)

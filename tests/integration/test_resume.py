@@ -6,6 +6,7 @@ import requests
 
 from tests.server import wait_for
 from tests.wire import Peer
+from tests.pins import pin_auth
 
 
 def resumable_room(server, count=3):
@@ -139,7 +140,7 @@ def test_kicking_an_away_member_tells_nobody_else_on_the_server(live_server):
     _, (stranger, other) = resumable_room(live_server, count=2)
     alice.close()
     bob.wait_event("member_away")
-    assert bob.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert bob.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     assert bob.call("admin_kick", {"member_id": alice.member_id})["ok"]
     assert carol.wait_event("member_left")["reason"] == "kicked"
     other.send(epoch=other.epoch_held, seq=1)  # an event after the kick, to wait on

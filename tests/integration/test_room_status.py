@@ -6,25 +6,29 @@ import requests
 
 from tests.server import wait_for
 from tests.wire import Peer
+from tests.pins import pin_auth
 
 
 def test_the_status_says_lock_count_and_expiry_and_nothing_more(live_server):
-    """The same facts the join page is rendered with; locking shows at once; a burned room is the one 404."""
+    """The same facts the join page is rendered with (and the PIN's salt the creator chose, §8.1);
+    locking shows at once; a burned room is the one 404."""
     room = live_server.create_room(ttl_seconds=60)
     url = f"{live_server.url}/api/rooms/{room['room']}"
     first = requests.get(url)
     assert first.status_code == 200 and first.headers["Cache-Control"] == "no-store"
     status = first.json()
-    assert set(status) == {"locked", "count", "expires_at", "now"}
+    assert set(status) == {"locked", "count", "expires_at", "now", "pin_salt"}
+    assert status["pin_salt"] == room["pin_salt"]
     assert status["locked"] is False and status["count"] == 0
     assert 0 < status["expires_at"] - status["now"] <= 60_000
 
     alice = Peer(live_server.url)
     assert alice.join(room["room"])["ok"]
     admin = Peer(live_server.url)
-    assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert admin.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     assert admin.call("admin_lock", {"locked": True}) == {"ok": True}
-    assert requests.get(url).json() | {"now": 0, "expires_at": 0} == {"locked": True, "count": 1, "now": 0, "expires_at": 0}
+    assert requests.get(url).json() | {"now": 0, "expires_at": 0} == \
+        {"locked": True, "count": 1, "now": 0, "expires_at": 0, "pin_salt": room["pin_salt"]}
 
     assert admin.call("admin_burn") == {"ok": True}
     assert alice.wait_event("destroyed") == {"reason": "burned"}
@@ -46,10 +50,10 @@ def test_members_hear_admin_joined_but_not_who_and_the_claimer_does_not(live_ser
     alice, bob = Peer(live_server.url), Peer(live_server.url)
     assert alice.join(room["room"])["ok"]
     assert bob.join(room["room"])["ok"]
-    assert bob.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert bob.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     assert alice.wait_event("admin_joined") == {}
     desk = Peer(live_server.url)
-    assert desk.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert desk.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     assert bob.wait_event("admin_joined") == {}
     wait_for(lambda: len(alice.named("admin_joined")) == 2, timeout=5, message="a second admin_joined")
     assert bob.named("admin_joined") == [{}]  # its own claim said nothing to itself

@@ -7,6 +7,8 @@ import html
 import requests
 
 from tests.wire import Peer, announcement, b64u, envelope, key_delivery
+from tests.pins import pin_auth
+from tests.pins import room_request
 
 
 def peers_in_room(server, count, ttl=60):
@@ -64,7 +66,7 @@ def test_admin_kick_lock_extend_and_burn_now(live_server):
     room, (alice, bob) = peers_in_room(live_server, 2)
     admin = Peer(live_server.url)
     assert admin.call("admin_kick", {"member_id": bob.member_id})["code"] == "not_admin"
-    auth = admin.call("admin_auth", {"room": room["room"], "pin": room["pin"].lower().replace("-", "")})
+    auth = admin.call("admin_auth", pin_auth(room["room"], room["pin"].lower().replace("-", "")))
     assert auth["ok"] and len(auth["members"]) == 2
 
     before = alice.epoch_held
@@ -101,7 +103,7 @@ def test_admin_kick_lock_extend_and_burn_now(live_server):
 def test_extend_never_passes_72_hours(live_server):
     room = live_server.create_room(ttl_seconds=72 * 3600 - 60)
     admin = Peer(live_server.url)
-    assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert admin.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     first = admin.call("admin_extend", {"seconds": 1800})
     assert first["ok"] and first["expires_at"] == first["max_expires_at"]
     assert admin.call("admin_extend", {"seconds": 300})["code"] == "max_ttl"
@@ -161,7 +163,7 @@ def test_key_missing_passes_a_starving_creator_over_at_once(live_server):
 
 def test_kicking_admin_member_creates_the_epoch_that_excludes_the_kicked(live_server):
     room, (alice, bob, carol) = peers_in_room(live_server, 3)
-    assert bob.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert bob.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     kicked = bob.call("admin_kick", {"member_id": carol.member_id})
     assert kicked["ok"] and kicked["creator"] is True
     request = bob.wait_event("key_request", lambda d: d["epoch"] == kicked["epoch"])
@@ -199,7 +201,7 @@ def test_unknown_room_and_burned_room_look_the_same(live_server):
     unknown = requests.get(f"{live_server.url}/r/{b64u(16)}")
     room = live_server.create_room()
     admin = Peer(live_server.url)
-    admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})
+    admin.call("admin_auth", pin_auth(room["room"], room["pin"]))
     admin.call("admin_burn")
     burned = requests.get(f"{live_server.url}/r/{room['room']}")
     assert unknown.status_code == burned.status_code == 404
@@ -216,7 +218,7 @@ def test_join_key_keeps_out_whoever_has_only_the_room_id(live_server):
     digest = hashlib.sha256(base64.urlsafe_b64decode(join_key + "=")).digest()
     join_key_hash = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     room = requests.post(f"{live_server.url}/api/rooms",
-                         json={"ttl_seconds": 60, "join_key_hash": join_key_hash}).json()
+                         json=room_request(60, join_key_hash=join_key_hash)).json()
     intruder, wrong, member = Peer(live_server.url), Peer(live_server.url), Peer(live_server.url)
     refused = intruder.join(room["room"])
     assert refused["code"] == "bad_link" and "full link" in refused["error"]

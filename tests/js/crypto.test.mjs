@@ -431,3 +431,24 @@ describe("envelopes (§6.1, §6.4)", () => {
     assert.deepEqual((await open((await seal({ t: "future", x: 1 })).envelope)).body, { t: "future", x: 1 });
   });
 });
+
+describe("the admin PIN (§8.1)", () => {
+  test("newPin: XXXX-XXXX from the 32-symbol alphabet, every symbol reachable, fresh each time", () => {
+    const pins = Array.from({ length: 400 }, () => bc.newPin());
+    assert.equal(new Set(pins).size, pins.length);
+    for (const pin of pins) assert.match(pin, /^[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$/);
+    assert.equal(new Set(pins.join("").replace(/-/g, "")).size, 32);
+    assert.equal(bc.PIN_ALPHABET.length, 32);
+  });
+
+  test("newPinRecord: the server gets a salt and a verifier that only the PIN's proof matches", async () => {
+    const record = await bc.newPinRecord();
+    assert.equal(bc.b64uDecode(record.salt).length, 16);
+    assert.equal(record.proof, await bc.pinProof(record.pin.toLowerCase(), record.salt));
+    assert.equal(record.verifier, await bc.pinVerifier(record.proof));
+    assert.notEqual(record.verifier, record.proof); // a dumped verifier is no proof
+    const other = await bc.newPinRecord();
+    assert.notEqual(other.salt, record.salt);
+    assert.notEqual(await bc.pinProof(record.pin, other.salt), record.proof); // salted per room
+  });
+});

@@ -45,6 +45,15 @@ describe("protocol_v2.json", () => {
     assert.deepEqual(await bc.deriveJoinKey(inputs.link_secret), { joinKey: V.link_keys.join_key, joinKeyHash: V.link_keys.join_key_hash });
   });
 
+  test("admin PIN (§8.1): proof and verifier match node:crypto's, every spelling gives the proof, bad shapes never hash", async () => {
+    const P = V.admin_pin;
+    assert.equal(bc.PIN_ITERATIONS, P.iterations);
+    assert.equal(await bc.pinProof(P.pin, P.salt), P.proof);
+    assert.equal(await bc.pinVerifier(P.proof), P.verifier);
+    for (const typed of P.typed) assert.equal(await bc.pinProof(typed, P.salt), P.proof, typed);
+    for (const bad of P.invalid) await assert.rejects(bc.pinProof(bad, P.salt), (e) => e.code === "bad_pin", bad);
+  });
+
   for (const who of ["alice", "bob"]) {
     test(`announcement of ${who} is reproduced exactly (160-byte enc_name) and accepted`, async () => {
       const member = inputs.members[who];

@@ -14,6 +14,7 @@ from tests.scaleout.conftest import FAST_HEARTBEAT
 from tests.scaleout.test_two_processes import room_keys
 from tests.server import wait_for
 from tests.wire import Peer, envelope
+from tests.pins import pin_auth
 
 STALL_SECONDS = 5.0
 OUTAGE_SECONDS = 1.5  # longer than a final-minute tick: countdowns meet the outage too
@@ -58,7 +59,7 @@ def test_redis_restart_tells_every_member_and_leases_come_back(app_processes, re
     first, second = a.create_room(50), b.create_room(50)  # in their final minute: ticking each second
     everyone = members(first["room"], a, b) + members(second["room"], a, b)
     watcher = Peer(b.url)  # an admin page on B watching the room made on A
-    assert watcher.call("admin_auth", {"room": first["room"], "pin": first["pin"]})["ok"]
+    assert watcher.call("admin_auth", pin_auth(first["room"], first["pin"]))["ok"]
 
     lost_at = time.time()
     redis_server.stop()  # every room is gone: nothing was on disk

@@ -8,6 +8,7 @@ import requests
 from tests.server import ServerProcess, wait_for
 from tests.integration.test_relink import join_key_and_hash
 from tests.wire import Peer, b64u
+from tests.pins import pin_auth
 
 
 def room_keys(redis_server, room_id):
@@ -52,7 +53,7 @@ def test_admin_on_one_process_acts_on_members_of_the_other(two_processes, redis_
     assert carol.join(room["room"])["ok"]
     carol.wait_keyed()
     admin = Peer(a.url)
-    assert admin.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert admin.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
 
     before = bob.epoch_held
     assert admin.call("admin_kick", {"member_id": carol.member_id})["ok"]
@@ -81,11 +82,11 @@ def test_pin_failures_on_two_processes_add_up(two_processes):
     codes = []
     for server in (a, b, a):
         peer = Peer(server.url)
-        codes.append(peer.call("admin_auth", {"room": room["room"], "pin": "2222-2222"})["code"])
+        codes.append(peer.call("admin_auth", pin_auth(room["room"], "2222-2222"))["code"])
         peer.close()
     assert codes == ["bad_pin", "bad_pin", "pin_locked_out"]
     late = Peer(b.url)
-    assert late.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["code"] == "pin_locked_out"
+    assert late.call("admin_auth", pin_auth(room["room"], room["pin"]))["code"] == "pin_locked_out"
     late.close()
 
 
@@ -138,7 +139,7 @@ def test_a_ban_on_one_process_holds_on_the_other(two_processes):
     carol = Peer(b.url)
     assert carol.join(room["room"])["ok"]
     carol.wait_keyed()
-    assert alice.call("admin_auth", {"room": room["room"], "pin": room["pin"]})["ok"]
+    assert alice.call("admin_auth", pin_auth(room["room"], room["pin"]))["ok"]
     new_key, new_hash = join_key_and_hash()
     kicked = alice.call("admin_kick", {"member_id": carol.member_id, "join_key_hash": new_hash})
     assert kicked["ok"] and kicked["creator"] is True

@@ -10,6 +10,7 @@ import requests
 
 from burnchat import assets
 from tests.server import ROOT
+from tests.pins import room_request
 
 STATIC = ROOT / "static"
 FILES = sorted(path.relative_to(STATIC).as_posix() for path in STATIC.rglob("*")
@@ -95,7 +96,7 @@ def test_a_versioned_url_is_cached_for_good_only_while_its_version_is_current(se
 
 def test_pages_and_api_answers_are_never_stored(server, pages):
     answers = {name: requests.get(server.url + path, timeout=5) for name, path in pages.items()}
-    answers["created room"] = requests.post(server.url + "/api/rooms", json={"ttl_seconds": 60},
+    answers["created room"] = requests.post(server.url + "/api/rooms", json=room_request(60),
                                             timeout=5)
     answers["refused room"] = requests.post(server.url + "/api/rooms", json={}, timeout=5)
     answers["manifest"] = requests.get(server.url + "/.well-known/burnchat-manifest.json", timeout=5)

@@ -1,12 +1,15 @@
 """Small pure rules: token bucket, address limits, client address, schemas, store, room caps."""
 
+import hashlib
+
 import pytest
 
-from burnchat import config, pins, schemas
+from burnchat import config, schemas
 from burnchat.limits import AddressLimiter, TokenBucket
-from burnchat.rooms import Member, Room, RoomError
+from burnchat.rooms import Member, Room, RoomError, b64u_bytes
 from burnchat.security import client_address, security_headers
 from burnchat.store import MemoryRoomStore
+from tests.pins import TEST_SALT, proof
 from tests.unit.fakes import FakeClock
 from tests.wire import announcement, b64u, envelope
 
@@ -107,18 +110,18 @@ def test_store_pops_a_room_once():
 
 def test_room_round_trips_through_plain_data_for_shared_stores():
     clock = FakeClock()
-    salt, digest = pins.hash_pin("ABCD-EFGH")
-    room = Room(b64u(16), salt, digest, clock(), clock() + 60, owner="p1")
+    room = Room(b64u(16), b64u_bytes(TEST_SALT), hashlib.sha256(b64u_bytes(proof("ABCD-EFGH"))).digest(),
+                clock(), clock() + 60, owner="p1")
     room.add_member(Member(b64u(16), "sid1", announcement(), held_epoch=2), max_members=50)
     room.admin_sids.add("sid9")
     room.keys.epoch = 2
     room.keys.passed_over.add("x")
     with pytest.raises(RoomError):
-        room.check_pin("2222-2222", "1.1.1.1", clock)
+        room.check_pin(b64u_bytes(proof("2222-2222")), "1.1.1.1", clock)
     import json
     copy = Room.from_dict(json.loads(json.dumps(room.to_dict())))
     assert copy == room
-    copy.check_pin("ABCD-EFGH", "2.2.2.2", clock)
+    copy.check_pin(b64u_bytes(proof("ABCD-EFGH")), "2.2.2.2", clock)
 
 
 @pytest.mark.parametrize("address, key", [

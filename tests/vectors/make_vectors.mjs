@@ -3,7 +3,7 @@
 // The output is committed; tests/js/vectors.test.mjs checks the browser modules against it.
 // Intermediate bytes (keys, chain steps) are computed here from raw HKDF/HMAC, independently
 // of crypto.js, which only ever holds them as non-extractable keys.
-import { createHash } from "node:crypto";
+import { createHash, pbkdf2Sync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as bc from "../../static/js/crypto.js";
@@ -29,6 +29,7 @@ const DESCRIPTION = [
   "`negative`: b64u strings to reject, names to reject or accept after trim, unpad inputs, signatures to reject, a v1 envelope (bad_version), roster mismatches bob must raise (with the expected detail), room_key events a relay altered that bob must refuse (with the code), and ratchet window cases on a fresh chain:",
   "each case opens `opens` in order on one fresh chain and gets `expect` (ok, replay, too_old, too_far). Rule: from next expected seq N a seq S > N + max_skip is too_far; opening S >= N keeps the skipped keys of the max_skipped_keys highest seqs below S (older ones are evicted at once);",
   "a seq below N that has no kept key is too_old if it is at or below the highest seq ever evicted, else replay.",
+  "`admin_pin` (§8.1): the creator's client makes the PIN and sends only salt and verifier; proof = PBKDF2-HMAC-SHA256(utf8(normalized PIN), salt, iterations, 32 bytes) is what admin_auth sends, verifier = SHA-256(proof); `typed` are spellings that normalize to it, `invalid` are refused before any PBKDF2 (bad_pin).",
 ].join(" ");
 
 const TARGET = new URL("./protocol_v2.json", import.meta.url);
@@ -287,6 +288,7 @@ export async function buildVector() {
     key_delivery: made.key_delivery,
     chains: { alice: chain },
     messages,
+    admin_pin: pinVector(),
     negative: {
       b64u_invalid: ["AAECAw==", "AAECAw=", "AA+/", "AA/A", "AA AA", "A", "AB", "AAB", "AAECA\n", "Zg==", "Zh"],
       names_invalid: ["", "   ", "x".repeat(33), "bad\u0000name", "tab\tinside", "bell\u0007", "del\u007f", "c1\u0085ctl", "\ud800", "lone\udc00"],
@@ -322,6 +324,18 @@ export async function buildVector() {
         ],
       },
     },
+  };
+}
+
+/** The admin PIN's proof and verifier, computed with node:crypto (not the app's crypto.js). */
+function pinVector() {
+  const pin = "K7QM-4XRT", salt = countingBytes(0x90, 16), iterations = 600000;
+  const proof = pbkdf2Sync("K7QM4XRT", salt, iterations, 32, "sha256");
+  return {
+    pin, normalized: "K7QM4XRT", salt: b64u(salt), iterations,
+    proof: b64u(proof), verifier: b64u(createHash("sha256").update(proof).digest()),
+    typed: ["k7qm-4xrt", "K7QM 4XRT", " k7qm4xrt"],
+    invalid: ["", "K7QM-4XR", "K7QM-4XRTT", "K7QM-4XR0", "K7QM-4XRO", "K7QM-4XR1", "K7QM-4XRI", "K7QM_4XRT"],
   };
 }
 
