@@ -34,9 +34,10 @@ class AddressLimiter:
 
     A key holds only the times of its events still inside the window, and is held only
     while it has one: the per-socket join limit would otherwise keep a `deque` (~0.8 KiB)
-    for every idle member. One time is kept as the bare number (the usual case), more as a
-    list; each call also looks at the two keys longest unchecked and drops them if their
-    window has passed, so idle keys go while the limiter is in use.
+    for every idle member. One time is kept as the bare number (the usual case), more in a
+    deque (a busy address's window stays O(1) per event); each call also looks at the two
+    keys longest unchecked and drops those whose window has passed, so idle keys go while
+    the limiter is in use.
     """
 
     SWEEP_PER_CALL = 2
@@ -46,7 +47,7 @@ class AddressLimiter:
         self._limit = limit
         self._window = window
         self._max_addresses = max_addresses
-        self._times = {}  # key -> the time of its one event, or a list of them, oldest first
+        self._times = {}  # key -> the time of its one event, or a deque of them, oldest first
         self._sweep_order = deque()  # the keys of _times (and some gone since), next to check first
 
     def __len__(self):
@@ -67,25 +68,21 @@ class AddressLimiter:
             self._times[key] = now
             self._sweep_order.append(key)
             return True
-        times = held if isinstance(held, list) else [held]
-        start = 0
-        while start < len(times) and times[start] <= cutoff:
-            start += 1
-        recent = times[start:]
-        allowed = len(recent) < self._limit
-        if allowed:
-            recent.append(now)
-        self._keep(key, recent)
-        return allowed
-
-    def _keep(self, key, times):
-        """Hold `times` for `key`, as compactly as they allow."""
-        if len(times) > 1:
-            self._times[key] = times
-        elif times:
-            self._times[key] = times[0]
-        else:
-            del self._times[key]
+        if isinstance(held, deque):
+            while held and held[0] <= cutoff:
+                held.popleft()
+            if len(held) >= self._limit:
+                return False
+            if held:
+                held.append(now)
+                return True
+        elif held > cutoff:  # its one event still counts
+            if self._limit < 2:
+                return False
+            self._times[key] = deque((held, now))
+            return True
+        self._times[key] = now  # nothing left in its window: it starts afresh
+        return True
 
     def _sweep(self, cutoff):
         """Drop the next few keys whose events are all at or before `cutoff`; requeue the rest."""
@@ -95,7 +92,7 @@ class AddressLimiter:
             times = held.get(key)
             if times is None:
                 continue  # forgotten meanwhile
-            if (times[-1] if isinstance(times, list) else times) <= cutoff:
+            if _newest(times) <= cutoff:
                 del held[key]
             else:
                 order.append(key)
@@ -103,12 +100,17 @@ class AddressLimiter:
     def _forget_idle(self, cutoff):
         """Drop every key with no event after `cutoff`, bounding memory."""
         self._times = {key: times for key, times in self._times.items()
-                       if (times[-1] if isinstance(times, list) else times) > cutoff}
+                       if _newest(times) > cutoff}
         self._sweep_order = deque(self._times)
 
     def forget(self, key):
         """Drop everything counted for `key` (e.g. a socket that closed)."""
         self._times.pop(key, None)
+
+
+def _newest(times):
+    """The latest time a key holds."""
+    return times[-1] if isinstance(times, deque) else times
 
 
 class OpenCounter:

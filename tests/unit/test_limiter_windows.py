@@ -41,7 +41,7 @@ class DequeLimiter:
 
 
 @pytest.mark.parametrize("seed", range(8))
-@pytest.mark.parametrize("limit", [0, 1, 3, 6])
+@pytest.mark.parametrize("limit", [0, 1, 2, 3, 6, 100])
 def test_it_allows_exactly_what_the_deque_limiter_allowed(seed, limit):
     rng = random.Random(seed)
     clock = FakeClock()
@@ -50,9 +50,9 @@ def test_it_allows_exactly_what_the_deque_limiter_allowed(seed, limit):
     reference = DequeLimiter(clock, limit, window=60, max_addresses=max_addresses)
     keys = [f"k{i}" for i in range(rng.choice((3, 12, 40)))]
     for step in range(3000):
-        clock.advance(rng.choice((0, 0, 0.5, 1, 7, 30, 59.99, 60, 60.01, 200)) * rng.random())
-        if rng.random() < 0.1:
-            clock.advance(60)  # exactly one window: the boundary event must not count
+        step_size = rng.choice((0, 0, 0.5, 1, 7, 30, 59.99, 60, 60.01, 200))
+        # Whole seconds half the time, so that events fall exactly one window apart.
+        clock.advance(step_size * rng.random() if rng.random() < 0.5 else float(int(step_size)))
         key = rng.choice(keys)
         if rng.random() < 0.05:
             ours.forget(key)
@@ -69,6 +69,16 @@ def test_a_window_exactly_passed_no_longer_counts():
     assert not limiter.allow("a")
     clock.advance(0.5)  # the first two are now exactly one window old
     assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
+
+
+def test_an_older_event_leaves_the_window_while_a_newer_one_counts():
+    clock = FakeClock()
+    limiter = AddressLimiter(clock, limit=2, window=60)
+    assert limiter.allow("a")
+    clock.advance(30)
+    assert limiter.allow("a") and not limiter.allow("a")
+    clock.advance(30)  # the first is exactly one window old, the second half of one
+    assert limiter.allow("a") and not limiter.allow("a")
 
 
 def test_idle_keys_are_dropped_while_the_limiter_is_used():
