@@ -22,7 +22,7 @@ from .rooms import Member, Room, RoomError, b64u_bytes, new_room_id
 from .supervise import retrying
 
 
-@dataclass
+@dataclass(slots=True)  # one per socket: no per-instance __dict__ (docs/BENCHMARKS.md)
 class Connection:
     """What the server knows about one socket: its address and what it joined."""
 

@@ -6,12 +6,13 @@ import time
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request, url_for
+from engineio import json as stdlib_json
 from flask_socketio import SocketIO
 from werkzeug.exceptions import HTTPException
 
 from .config import MAX_CHUNK_FRAME_BYTES, Config
 from .courier import Courier
-from . import assets, transport
+from . import assets, fastjson, transport
 from .frames import StrictPacket
 from .gate import Gate
 from .security import SecurityHeaders
@@ -95,6 +96,9 @@ def create_app(config=None, now=time.time, store=None, root=ROOT):
         # order. A handler that waits (the PIN check's thread pool) holds up only its own
         # socket; nothing waits for a later event of the same socket (docs/BENCHMARKS.md).
         async_handlers="inline_events" not in config.stack_tuning,
+        # Always named: engineio keeps it on its Packet class for the whole process, so an
+        # app built without the tuning after one with it must put the stdlib back.
+        json=fastjson if "fast_json" in config.stack_tuning else stdlib_json,
     )
     socketio.bare_events = "bare_events" in config.stack_tuning
     _own_task_for(socketio.server, WAITING_EVENTS)

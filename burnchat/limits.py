@@ -30,39 +30,87 @@ class TokenBucket:
 
 
 class AddressLimiter:
-    """At most `limit` events per `window` seconds for each client address."""
+    """At most `limit` events per `window` seconds for each key (a client address, a socket).
+
+    A key holds only the times of its events still inside the window, and is held only
+    while it has one: the per-socket join limit would otherwise keep a `deque` (~0.8 KiB)
+    for every idle member. One time is kept as the bare number (the usual case), more in a
+    deque (a busy address's window stays O(1) per event); each call also looks at the two
+    keys longest unchecked and drops those whose window has passed, so idle keys go while
+    the limiter is in use.
+    """
+
+    SWEEP_PER_CALL = 2
 
     def __init__(self, now, limit, window=60.0, max_addresses=100_000):
         self._now = now
         self._limit = limit
         self._window = window
         self._max_addresses = max_addresses
-        self._events = {}
+        self._times = {}  # key -> the time of its one event, or a deque of them, oldest first
+        self._sweep_order = deque()  # the keys of _times (and some gone since), next to check first
 
-    def allow(self, address):
-        """Count one event for `address`; False when it is over its limit."""
+    def __len__(self):
+        """How many keys are held."""
+        return len(self._times)
+
+    def allow(self, key):
+        """Count one event for `key`; False when it is over its limit."""
         now = self._now()
-        events = self._events.get(address)
-        if events is None:
-            if len(self._events) >= self._max_addresses:
-                self._forget_idle(now)
-            events = self._events[address] = deque()
-        while events and events[0] <= now - self._window:
-            events.popleft()
-        if len(events) >= self._limit:
-            return False
-        events.append(now)
+        cutoff = now - self._window
+        self._sweep(cutoff)
+        held = self._times.get(key)
+        if held is None:
+            if self._limit < 1:
+                return False
+            if len(self._times) >= self._max_addresses:
+                self._forget_idle(cutoff)
+            self._times[key] = now
+            self._sweep_order.append(key)
+            return True
+        if isinstance(held, deque):
+            while held and held[0] <= cutoff:
+                held.popleft()
+            if len(held) >= self._limit:
+                return False
+            if held:
+                held.append(now)
+                return True
+        elif held > cutoff:  # its one event still counts
+            if self._limit < 2:
+                return False
+            self._times[key] = deque((held, now))
+            return True
+        self._times[key] = now  # nothing left in its window: it starts afresh
         return True
 
-    def _forget_idle(self, now):
-        """Drop addresses with no event inside the window, bounding memory."""
-        cutoff = now - self._window
-        for address in [a for a, ev in self._events.items() if not ev or ev[-1] <= cutoff]:
-            del self._events[address]
+    def _sweep(self, cutoff):
+        """Drop the next few keys whose events are all at or before `cutoff`; requeue the rest."""
+        order, held = self._sweep_order, self._times
+        for _ in range(min(self.SWEEP_PER_CALL, len(order))):
+            key = order.popleft()
+            times = held.get(key)
+            if times is None:
+                continue  # forgotten meanwhile
+            if _newest(times) <= cutoff:
+                del held[key]
+            else:
+                order.append(key)
+
+    def _forget_idle(self, cutoff):
+        """Drop every key with no event after `cutoff`, bounding memory."""
+        self._times = {key: times for key, times in self._times.items()
+                       if _newest(times) > cutoff}
+        self._sweep_order = deque(self._times)
 
     def forget(self, key):
         """Drop everything counted for `key` (e.g. a socket that closed)."""
-        self._events.pop(key, None)
+        self._times.pop(key, None)
+
+
+def _newest(times):
+    """The latest time a key holds."""
+    return times[-1] if isinstance(times, deque) else times
 
 
 class OpenCounter:

@@ -30,7 +30,7 @@ def new_room_id():
     return secrets.token_urlsafe(16)
 
 
-@dataclass
+@dataclass(slots=True)  # one per member: no per-instance __dict__ (docs/BENCHMARKS.md)
 class Member:
     """One joined browser (or terminal client): its socket, announcement and key epoch."""
 
