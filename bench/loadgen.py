@@ -93,6 +93,12 @@ class BenchClient(socketio.AsyncClient):
         return _InlineEngineIOClient
 
 
+# Like a browser, every WebSocket offers permessage-deflate (Chromium and Firefox always do);
+# each server decides. BENCH_OFFER_DEFLATE=0 measures clients that offer nothing.
+CLIENT_OPTIONS = {} if os.environ.get("BENCH_OFFER_DEFLATE", "1") == "0" else \
+    {"websocket_extra_options": {"compress": 15}}
+
+
 class JoinRefused(Exception):
     """The server answered `join` with an error ack."""
 
@@ -156,7 +162,7 @@ class Member:
         self.disconnected_at = None
         self.ticks = []   # (wall clock at receipt, server `now` ms, `expires_at` ms)
         self.client = BenchClient(reconnection=False, handle_sigint=False,
-                                  http_session=agent.http)
+                                  http_session=agent.http, **CLIENT_OPTIONS)
         for event in ("message", "countdown", "destroyed", "rekey", "key_request", "room_key",
                       "disconnect"):
             self.client.on(event, getattr(self, "on_" + event))

@@ -25,8 +25,10 @@ KEY_REQUEST_TIMEOUT_SECONDS = 2.0
 MAX_RESUME_SECONDS = 300  # the longest a dropped member's seat may be kept
 # Stack-level speed-ups (docs/BENCHMARKS.md), all on by default; BURNCHAT_STACK_TUNING
 # names the ones to keep ("none" for none), so the benchmark can measure each against
-# the stack's defaults in one invocation. None changes what any client sees.
-STACK_TUNINGS = ("unmask", "inline_events", "bare_events", "gc", "fast_json")
+# the stack's defaults in one invocation. None changes what a client can do (no_deflate only
+# declines an optional WebSocket extension).
+STACK_TUNINGS = ("unmask", "inline_events", "bare_events", "gc", "fast_json", "no_deflate",
+                 "untimed_writer")
 
 
 def b64u_length(byte_count):

@@ -15,13 +15,23 @@ RECENT_BYTES_PER_ROOM = 256 * 1024
 RECENT_BYTES_TOTAL = 64 * 1024 * 1024  # past this, nothing more is remembered until some expires
 
 
+class _RoomLog:
+    """One room's remembered envelopes (time, size, envelope), oldest first, and their total size."""
+
+    __slots__ = ("entries", "size")
+
+    def __init__(self):
+        self.entries = deque()
+        self.size = 0
+
+
 class RecentLog:
     """The envelopes relayed in each room in the last `window` seconds, bounded (RAM only)."""
 
     def __init__(self, now, window):
         self._now = now
         self._window = window
-        self._rooms = OrderedDict()  # room ID -> deque of (time, size, envelope), oldest room first
+        self._rooms = OrderedDict()  # room ID -> _RoomLog, oldest room first
         self._bytes = 0
 
     def add(self, room_id, envelope):
@@ -30,11 +40,14 @@ class RecentLog:
         size = len(envelope["ct"]) + 200
         if self._window <= 0 or self._bytes + size > RECENT_BYTES_TOTAL:
             return
-        log = self._rooms.pop(room_id, None) or deque()
-        log.append((self._now(), size, envelope))
+        log = self._rooms.pop(room_id, None) or _RoomLog()
+        log.entries.append((self._now(), size, envelope))
+        log.size += size
         self._bytes += size
-        while len(log) > RECENT_PER_ROOM or sum(entry[1] for entry in log) > RECENT_BYTES_PER_ROOM:
-            self._bytes -= log.popleft()[1]
+        while len(log.entries) > RECENT_PER_ROOM or log.size > RECENT_BYTES_PER_ROOM:
+            dropped = log.entries.popleft()[1]
+            log.size -= dropped
+            self._bytes -= dropped
         self._rooms[room_id] = log  # most recently used last
 
     def since(self, room_id, heads, exclude_sender):
@@ -46,7 +59,8 @@ class RecentLog:
         self._expire()
         floor = max((epoch for epoch, _ in heads.values()), default=0)
         replay = []
-        for _, _, envelope in self._rooms.get(room_id, ()):
+        log = self._rooms.get(room_id)
+        for _, _, envelope in log.entries if log else ():
             sender, position = envelope["sender"], (envelope["epoch"], envelope["seq"])
             if sender == exclude_sender:
                 continue
@@ -58,14 +72,14 @@ class RecentLog:
         """The room burned: nothing of it stays."""
         log = self._rooms.pop(room_id, None)
         if log:
-            self._bytes -= sum(entry[1] for entry in log)
+            self._bytes -= log.size
 
     def _expire(self):
         """Drop the rooms whose newest envelope is older than the window."""
         cutoff = self._now() - self._window
         while self._rooms:
             room_id, log = next(iter(self._rooms.items()))
-            if log and log[-1][0] >= cutoff:
+            if log.entries and log.entries[-1][0] >= cutoff:
                 break
             self.forget(room_id)
 

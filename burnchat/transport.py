@@ -28,6 +28,7 @@ import re
 import socket
 import time
 
+from . import wswriter
 from .config import MAX_FRAME_BYTES
 from .limits import OpenCounter
 from .security import limit_key
@@ -39,9 +40,12 @@ TURNED_AWAY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent
 
 def install(socketio, config):
     """Bound the app's Engine.IO server (call after `socketio.init_app`)."""
-    bound_websockets(socketio.server.eio, fast_unmask="unmask" in config.stack_tuning)
+    bound_websockets(socketio.server.eio, fast_unmask="unmask" in config.stack_tuning,
+                     no_deflate="no_deflate" in config.stack_tuning)
     small_frames_only(socketio.server.eio)
     NamespaceDeadline(socketio, config.connect_timeout_seconds).install()
+    if "untimed_writer" in config.stack_tuning:
+        wswriter.install(socketio.server.eio)
 
 
 # ---- HTTP (eventlet.wsgi) -------------------------------------------------------------------
@@ -130,21 +134,34 @@ def small_frames_only(eio):
     eio.on("message", message)
 
 
-def bound_websockets(eio, fast_unmask=True):
+def bound_websockets(eio, fast_unmask=True, no_deflate=True):
     """Make this Engine.IO server's WebSockets refuse a message above `max_http_buffer_size`
-    (and, on eventlet with `fast_unmask`, unmask with burnchat/wsmask.py)."""
+    (and, on eventlet with `fast_unmask`, unmask with burnchat/wsmask.py; with `no_deflate`,
+    decline permessage-deflate)."""
     base = eio._async.get("websocket")
     if eio.async_mode == "eventlet":
-        bounded = _eventlet_websocket(base, fast_unmask)
+        bounded = _eventlet_websocket(base, fast_unmask, no_deflate)
     elif eio.async_mode == "gevent" and base is not None:
-        bounded = _simple_websocket(base)
+        bounded = _simple_websocket(base, no_deflate)
     else:
         return
     # A copy: the driver's own table is shared by every Engine.IO server in the process.
     eio._async = {**eio._async, "websocket": bounded}
 
 
-def _eventlet_websocket(base, fast_unmask=True):
+def declined_compression(environ):
+    """The handshake's environ without the client's permessage-deflate offer (RFC 7692).
+
+    Every browser offers it, and both stacks accept it by default: then each socket keeps
+    a zlib compressor and decompressor for its life (hundreds of KiB; docs/BENCHMARKS.md)
+    and every frame is compressed once per receiver. What we send is mostly ciphertext in
+    base64, which deflate barely shrinks, so we decline, as Node socket.io 4 does by default.
+    """
+    environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+    return environ
+
+
+def _eventlet_websocket(base, fast_unmask=True, no_deflate=True):
     """engineio's eventlet WebSocketWSGI whose sockets cap the sum of a message's fragments."""
     from eventlet.websocket import FailedConnectionError, RFC6455WebSocket
 
@@ -173,6 +190,10 @@ def _eventlet_websocket(base, fast_unmask=True):
             super().__init__(handler, server)
             self.support_legacy_versions = False
 
+        def __call__(self, environ, start_response):
+            return super().__call__(declined_compression(environ) if no_deflate else environ,
+                                    start_response)
+
         def _handle_hybi_request(self, environ):
             ws = super()._handle_hybi_request(environ)
             # eventlet 0.41 looks both up on the instance for every frame (_recv_frame).
@@ -184,7 +205,7 @@ def _eventlet_websocket(base, fast_unmask=True):
     return BoundedWebSocketWSGI
 
 
-def _simple_websocket(base):
+def _simple_websocket(base, no_deflate=True):
     """engineio's simple-websocket WSGI app with its (off by default) message size cap set."""
 
     class BoundedSimpleWebSocket(base):
@@ -194,6 +215,10 @@ def _simple_websocket(base):
             super().__init__(handler, server)
             if hasattr(self, "server_args"):  # not when gevent-websocket is installed instead
                 self.server_args["max_message_size"] = int(server.max_http_buffer_size)
+
+        def __call__(self, environ, start_response):
+            return super().__call__(declined_compression(environ) if no_deflate else environ,
+                                    start_response)
 
     return BoundedSimpleWebSocket
 
