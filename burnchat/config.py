@@ -28,7 +28,7 @@ MAX_RESUME_SECONDS = 300  # the longest a dropped member's seat may be kept
 # the stack's defaults in one invocation. None changes what a client can do (no_deflate only
 # declines an optional WebSocket extension).
 STACK_TUNINGS = ("unmask", "inline_events", "bare_events", "gc", "fast_json", "no_deflate",
-                 "untimed_writer")
+                 "untimed_writer", "nodelay")
 
 
 def b64u_length(byte_count):

@@ -86,12 +86,19 @@ def serve_with_gevent(app, socketio, config):
     import gevent
     from gevent import pywsgi
 
+    from .transport import no_delay
+
     class QuietHandler(pywsgi.WSGIHandler):
         """pywsgi's request handler, reporting only the type of an error it did not expect.
 
         Overrides two private hooks of the pinned gevent (26.9): both print a full
         traceback to stderr, the second also logs the client's address.
         """
+
+        def __init__(self, sock, *args, **kwargs):
+            if "nodelay" in config.stack_tuning:
+                no_delay(sock)
+            super().__init__(sock, *args, **kwargs)
 
         @staticmethod
         def _print_unexpected_exc():
