@@ -1,8 +1,8 @@
 """Scenario `burn`: 100 rooms x 10 members, all expiring within the same wall-clock second.
 
-TTLs are whole seconds and our server takes about 10 ms to create a room (the
-scrypt of its PIN), so rooms are created only in the first tenth of each
-second, each with the TTL that makes it expire in the same whole second: every
+TTLs are whole seconds and creating 100 rooms takes a while (it took about
+10 ms a room when the server hashed PINs), so rooms are created only in the
+first tenth of each second, each with the TTL that makes it expire in the same whole second: every
 `expires_at` then falls within about 0.1 s of the others (the spread is
 printed). Every member notes, on its wall clock, when `destroyed` arrives; the
 delay is that time minus the `expires_at` its join ack gave (server and load
