@@ -20,6 +20,7 @@ MAX_MEMBERS_PER_ROOM = 50
 HARD_MAX_TTL_SECONDS = 72 * 3600
 EXTEND_CHOICES = (300, 1800)
 PIN_MAX_FAILURES = 3
+PIN_ROOM_MAX_FAILURES = 30  # from any addresses together: with cheap checks, the bound on guessing
 PIN_WINDOW_SECONDS = 600
 KEY_REQUEST_TIMEOUT_SECONDS = 2.0
 MAX_RESUME_SECONDS = 300  # the longest a dropped member's seat may be kept

@@ -112,8 +112,9 @@ class RoomConnection:
         except (requests.RequestException, ValueError):
             return {"ok": False, "code": "no_answer", "error": "the server did not answer"}
         if response.status_code != 200 or not isinstance(status, dict):
-            return {"ok": False, "code": "no_room", "error": status.get("error", "no such room")
-                    if isinstance(status, dict) else "no such room"}
+            said = status.get("error") if isinstance(status, dict) else None
+            return {"ok": False, "code": "no_room" if response.status_code == 404 else "no_answer",
+                    "error": said or f"the server answered HTTP {response.status_code}"}
         return {"ok": True, **status}
 
     def reconnect(self):

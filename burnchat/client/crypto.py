@@ -393,8 +393,8 @@ _PIN_SHAPE = re.compile(r"[2-9A-HJ-NP-Z]{8}\Z")
 
 
 def normalize_pin(text):
-    """The PIN as every client reads it: any case, with or without the dash and spaces."""
-    return "".join(ch for ch in text.upper() if ch not in "- ")
+    """The PIN as every client reads it: any case, dashes and whitespace dropped (as crypto.js)."""
+    return "".join(ch for ch in text.upper() if ch != "-" and not ch.isspace())
 
 
 def pin_shaped(text):

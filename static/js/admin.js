@@ -149,8 +149,9 @@ async function onPinSubmit(event) {
   }
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
-  const candidateProof = await pinProof(candidate, main.dataset.pinSalt); // PBKDF2: a moment on a phone
-  const ack = await authenticate(candidateProof);
+  const candidateProof = await pinProof(candidate, main.dataset.pinSalt).catch(() => null); // PBKDF2: a moment on a phone
+  const ack = candidateProof ? await authenticate(candidateProof)
+    : { ok: false, code: "unusable_salt", error: "This page can't check a PIN. Reload it and try again." };
   button.disabled = false;
   button.removeAttribute("aria-busy");
   if (!ack.ok) {

@@ -22,8 +22,12 @@ let form = part(home, "create-form");
 const minTtl = Number(main.dataset.minTtl);
 const maxTtl = Number(main.dataset.maxTtl);
 let creating = false;
-// PBKDF2 takes a moment on a phone: the PIN is made while the creator picks a duration.
-let pinRecord = canEncrypt() ? newPinRecord() : null;
+// PBKDF2 takes a moment on a phone: the PIN is made while the creator picks a duration
+// (from the first touch of the form on, so a visit that creates nothing costs nothing).
+let pinRecord = null;
+function startPin() {
+  if (!pinRecord && canEncrypt()) pinRecord = newPinRecord().catch(() => null);
+}
 
 /** The chosen lifetime in seconds, or throws an Error whose message explains the bounds. */
 function chosenTtl() {
@@ -95,9 +99,11 @@ async function onSubmit(event) {
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
   const secret = randomId();
-  const pin = await (pinRecord ??= newPinRecord());
-  const result = await createRoom(ttl, (await deriveJoinKey(secret)).joinKeyHash, pin);
+  startPin();
+  const pin = await pinRecord;
   pinRecord = null; // a retry gets a PIN of its own, in case this request made a room after all
+  const result = pin ? await createRoom(ttl, (await deriveJoinKey(secret)).joinKeyHash, pin)
+    : { ok: false, message: "This browser couldn't make the admin PIN. Reload the page and try again." };
   creating = false;
   button.disabled = false;
   button.removeAttribute("aria-busy");
@@ -202,4 +208,5 @@ function enterRoom(mountRoom, { room, url, secret, proof, salt, expiresAt, nowMs
 for (const radio of form.querySelectorAll('input[name="ttl"]')) radio.addEventListener("change", onTtlChoice);
 part(home, "custom-hint").textContent = `From ${formatDuration(minTtl)} to ${formatDuration(maxTtl)}.`;
 form.addEventListener("submit", onSubmit);
+for (const type of ["pointerdown", "focusin", "keydown"]) form.addEventListener(type, startPin, { once: true });
 part(home, "create-button").disabled = false; // enabled only now that a submit can't fall back to a native one

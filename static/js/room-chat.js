@@ -217,7 +217,8 @@ export class RoomChat {
   /** "I'm the admin" in the people panel: the PIN typed by hand, on this member's own socket. */
   async claimAdmin(pin) {
     if (!this.#live || !this.#session) return { ok: false, code: "offline" };
-    const proof = await pinProof(pin, this.#pinSalt); // the PIN itself never leaves the page (§8.1)
+    const proof = await pinProof(pin, this.#pinSalt).catch(() => null); // the PIN never leaves the page (§8.1)
+    if (!proof) return { ok: false, code: "unusable_salt", error: "This page can't check a PIN. Reload it and try again." };
     if (!this.#live || !this.#session) return { ok: false, code: "offline" };
     const ack = await this.#admin.claim(this.#socket, this.#roomId, proof, {}, { report: false });
     if (ack.ok) {

@@ -6,6 +6,7 @@ import hashlib
 import pytest
 
 from burnchat import pins
+from burnchat.config import PIN_ROOM_MAX_FAILURES
 from burnchat.rooms import Room, RoomError, b64u_bytes
 from tests.pins import TEST_SALT, proof
 from tests.unit.fakes import FakeClock
@@ -72,3 +73,32 @@ def test_failures_spread_over_more_than_ten_minutes_do_not_lock():
         room.check_pin(wrong, "1.1.1.1", clock)
     assert again.value.code == "bad_pin"
     room.check_pin(raw_proof(PIN), "1.1.1.1", clock)
+
+
+def test_thirty_wrong_pins_from_any_addresses_lock_the_room_for_ten_minutes():
+    """Checks are cheap now (§8.1): many addresses together get 30 wrong PINs per 10 minutes."""
+    clock = FakeClock()
+    room = make_room(clock)
+    wrong = raw_proof("WRNG-2222")
+    for n in range(PIN_ROOM_MAX_FAILURES):
+        with pytest.raises(RoomError) as answer:
+            room.check_pin(wrong, f"10.0.{n}.1", clock)
+        assert answer.value.code == ("bad_pin" if n < PIN_ROOM_MAX_FAILURES - 1 else "pin_locked_out")
+    with pytest.raises(RoomError) as locked:
+        room.check_pin(raw_proof(PIN), "10.9.9.9", clock)  # even the right PIN, from a fresh address
+    assert locked.value.code == "pin_locked_out" and locked.value.extra["retry_after"] == 600
+    assert room.pin_retry_after("10.9.9.9", clock) == 600
+    clock.advance(601)
+    room.check_pin(raw_proof(PIN), "10.9.9.9", clock)
+
+
+def test_the_last_attempts_before_the_room_wide_lock_are_said():
+    clock = FakeClock()
+    room = make_room(clock)
+    wrong = raw_proof("WRNG-2222")
+    for n in range(PIN_ROOM_MAX_FAILURES - 2):
+        with pytest.raises(RoomError):
+            room.check_pin(wrong, f"10.0.{n}.1", clock)
+    with pytest.raises(RoomError) as answer:
+        room.check_pin(wrong, "10.8.8.8", clock)
+    assert answer.value.code == "bad_pin" and answer.value.extra["attempts_left"] == 1

@@ -334,7 +334,7 @@ function pinVector() {
   return {
     pin, normalized: "K7QM4XRT", salt: b64u(salt), iterations,
     proof: b64u(proof), verifier: b64u(createHash("sha256").update(proof).digest()),
-    typed: ["k7qm-4xrt", "K7QM 4XRT", " k7qm4xrt"],
+    typed: ["k7qm-4xrt", "K7QM 4XRT", " k7qm4xrt", "k7qm\t4xrt\n"],
     invalid: ["", "K7QM-4XR", "K7QM-4XRTT", "K7QM-4XR0", "K7QM-4XRO", "K7QM-4XR1", "K7QM-4XRI", "K7QM_4XRT"],
   };
 }
