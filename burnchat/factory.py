@@ -93,8 +93,9 @@ def create_app(config=None, now=time.time, store=None, root=ROOT):
         message_queue=config.redis_url or None,
         # Each event runs on its socket's own reader green thread instead of a new one per
         # event: ~6% less CPU per delivery, and one socket's events are handled strictly in
-        # order. A handler that waits (the PIN check's thread pool) holds up only its own
-        # socket; nothing waits for a later event of the same socket (docs/BENCHMARKS.md).
+        # order. The one handler that waits (`file_chunk`, for its receivers) gets a task of
+        # its own (WAITING_EVENTS); nothing waits for a later event of the same socket
+        # (docs/BENCHMARKS.md).
         async_handlers="inline_events" not in config.stack_tuning,
         # Always named: engineio keeps it on its Packet class for the whole process, so an
         # app built without the tuning after one with it must put the stdlib back.

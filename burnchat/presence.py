@@ -15,7 +15,7 @@ import hmac
 import itertools
 import json
 
-from .rooms import RoomError
+from .rooms import RoomError, b64u_bytes
 
 # What an away member must not miss to pick up where it was (countdown and room
 # state come fresh with the resume ack).
@@ -26,8 +26,7 @@ NOT_RESUMABLE = "This seat can't be taken back - join the room again."
 
 def proof_hash(proof):
     """b64u SHA-256 of a b64u resume secret (what the member record keeps)."""
-    raw = base64.urlsafe_b64decode(proof + "=" * (-len(proof) % 4))
-    return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).rstrip(b"=").decode()
+    return base64.urlsafe_b64encode(hashlib.sha256(b64u_bytes(proof)).digest()).rstrip(b"=").decode()
 
 
 class Presence:

@@ -97,10 +97,10 @@ class SecurityHeaders:
         (burnchat/assets.py); every page, API and Engine.IO answer is no-store.
         """
         path = environ.get("PATH_INFO", "")
+        static = path.startswith(STATIC_PREFIX)
         ours, names = _response_headers(environ.get("HTTP_HOST", ""),
                                         is_https(environ, self._trusted_proxies),
-                                        bool(_ROOM_PAGE.match(path)), path.startswith(STATIC_PREFIX))
-        static = path.startswith(STATIC_PREFIX)
+                                        bool(_ROOM_PAGE.match(path)), static)
 
         def start(status, headers, exc_info=None):
             kept = [(name, value) for name, value in headers if name.lower() not in names]

@@ -149,7 +149,7 @@ class Commands:
                 detail = f" ({ack['attempts_left']} attempts left)"
             self.chat.status(f"Admin controls unavailable: {ack.get('error', ack.get('code'))}{detail}", tone="warn")
             return
-        self.admin, self.proof = True, ack["proof"]
+        self.admin, self.proof = True, proof
         self.chat.status("You hold the admin controls: /kick, /lock, /unlock, /extend, /burn", tone="ok")
         self.chat.room_changed()
 
@@ -169,9 +169,8 @@ class Commands:
             return {"ok": False, "code": "invalid", "error": "the server sent an unusable PIN salt"}
 
     def _claim(self, proof):
-        """`admin_auth` with a PIN's proof -> its ack (with the proof, to keep on success)."""
-        return {**self.chat.connection.call("admin_auth", {"room": self.chat.link.room_id, "proof": proof}),
-                "proof": proof}
+        """`admin_auth` with a PIN's proof -> its ack."""
+        return self.chat.connection.call("admin_auth", {"room": self.chat.link.room_id, "proof": proof})
 
     def do_link(self, _argument):
         """The room's current link (after a ban, the new one)."""

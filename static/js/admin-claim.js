@@ -1,11 +1,18 @@
 // "I'm the admin" in the people panel: after a reload the creator's admin rights (bound to the
 // old connection) are gone; typing the PIN here claims them back for this member's own socket.
 // The PIN's shape is checked here first, so a typo never costs one of the few attempts.
-import { normalizePin, PIN_SHAPE } from "./crypto.js";
+import { normalizePin, PIN_SHAPE, pinProof } from "./crypto.js";
 import { errorText, part, say } from "./ui.js";
 
 export { normalizePin, PIN_SHAPE };
 export const SHAPE_ERROR = "A PIN has 8 letters and digits, like ABCD-2345 (no 0, 1, I or O).";
+/** The failed ack a page answers with when it can't make a proof (a salt it can't read). */
+export const UNUSABLE_SALT = { ok: false, code: "unusable_salt", error: "This page can't check a PIN. Reload it and try again." };
+
+/** The PIN's proof under the room's `salt` (PBKDF2: a moment on a phone), or null. The PIN itself never leaves the page (§8.1). */
+export function claimProof(pin, salt) {
+  return pinProof(pin, salt).catch(() => null);
+}
 
 export class AdminClaim {
   #root; #claim; #open; #form; #input; #error; #submit;

@@ -3,13 +3,13 @@
 // can't read names and shows "Member N" with each key fingerprint instead.
 // link-secret.js comes first: it takes the secret out of the address bar before any other module runs.
 import { takeLinkSecret } from "./link-secret.js";
-import { deriveLinkKeys, fingerprint, openAnnouncement, pinProof } from "./crypto.js";
+import { deriveLinkKeys, fingerprint, openAnnouncement } from "./crypto.js";
 import { AdminControls } from "./admin-controls.js";
 import { playBurn } from "./burn.js";
 import { Countdown, ServerClock } from "./countdown.js";
 import { EventQueue, openSocket, request, whenConnected } from "./net.js";
 import { renderPeople } from "./people-view.js";
-import { PIN_SHAPE, SHAPE_ERROR, normalizePin } from "./admin-claim.js";
+import { PIN_SHAPE, SHAPE_ERROR, UNUSABLE_SALT, claimProof, normalizePin } from "./admin-claim.js";
 import { ColourBook } from "./colours.js";
 import { canEncrypt, errorText, focusQuietly, part, say } from "./ui.js";
 
@@ -149,9 +149,8 @@ async function onPinSubmit(event) {
   }
   button.disabled = true;
   button.setAttribute("aria-busy", "true");
-  const candidateProof = await pinProof(candidate, main.dataset.pinSalt).catch(() => null); // PBKDF2: a moment on a phone
-  const ack = candidateProof ? await authenticate(candidateProof)
-    : { ok: false, code: "unusable_salt", error: "This page can't check a PIN. Reload it and try again." };
+  const candidateProof = await claimProof(candidate, main.dataset.pinSalt);
+  const ack = candidateProof ? await authenticate(candidateProof) : UNUSABLE_SALT;
   button.disabled = false;
   button.removeAttribute("aria-busy");
   if (!ack.ok) {

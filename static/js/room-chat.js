@@ -6,8 +6,7 @@
 // code in safety-view.js, the people panel in room-people.js, the admin in room-admin.js; the
 // page around it (room.js) decides the prejoin and end screens.
 import { RoomSession } from "./protocol.js";
-import { pinProof } from "./crypto.js";
-import { AdminClaim } from "./admin-claim.js";
+import { AdminClaim, UNUSABLE_SALT, claimProof } from "./admin-claim.js";
 import { Composer, MessageLog } from "./chat-view.js";
 import { EventQueue, request, whenConnected } from "./net.js";
 import { Outbox } from "./outbox.js";
@@ -217,8 +216,8 @@ export class RoomChat {
   /** "I'm the admin" in the people panel: the PIN typed by hand, on this member's own socket. */
   async claimAdmin(pin) {
     if (!this.#live || !this.#session) return { ok: false, code: "offline" };
-    const proof = await pinProof(pin, this.#pinSalt).catch(() => null); // the PIN never leaves the page (§8.1)
-    if (!proof) return { ok: false, code: "unusable_salt", error: "This page can't check a PIN. Reload it and try again." };
+    const proof = await claimProof(pin, this.#pinSalt);
+    if (!proof) return UNUSABLE_SALT;
     if (!this.#live || !this.#session) return { ok: false, code: "offline" };
     const ack = await this.#admin.claim(this.#socket, this.#roomId, proof, {}, { report: false });
     if (ack.ok) {
