@@ -19,6 +19,7 @@ function hueOf(memberId) {
 export class MessageLog {
   #log; #jump; #last = { senderId: null, at: 0 }; #hueOf;
   #pinned = true; // the reader is following the newest message
+  #height = 0;     // the log's height when last laid out (ResizeObserver)
 
   /**
    * `log`: the role="log" element; `jump`: the "New messages" button shown when scrolled up;
@@ -28,14 +29,21 @@ export class MessageLog {
     this.#log = log;
     this.#jump = jump;
     this.#hueOf = colourOf;
+    this.#height = log.clientHeight;
     log.addEventListener("scroll", () => {
+      // A scroll the browser makes as the log shrinks (clamping, scroll anchoring) may come
+      // before the ResizeObserver's turn: it is no reader scrolling up, so it unpins nothing.
+      if (log.clientHeight !== this.#height) return;
       this.#pinned = this.#atBottom();
       if (this.#pinned) jump.hidden = true;
     }, { passive: true });
     jump.addEventListener("click", () => this.scrollToBottom());
     // A shorter log (the composer grows, the phone keyboard opens, the final-minute banner
     // appears) scrolls nothing by itself: whoever was following must stay at the newest line.
-    globalThis.ResizeObserver && new ResizeObserver(() => { if (this.#pinned) this.#stick(); }).observe(log);
+    globalThis.ResizeObserver && new ResizeObserver(() => {
+      this.#height = log.clientHeight;
+      if (this.#pinned) this.#stick();
+    }).observe(log);
   }
 
   /** True when the reader is at (or very near) the newest message. */
